@@ -1,0 +1,32 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Ws4Net.Cli.Demo;
+
+/// <summary>Settings of the demo server that <c>ws4net serve</c> runs. Not thread-safe while being changed.</summary>
+public sealed class DemoServerOptions
+{
+    /// <summary>The default maximum message size of the demo endpoints: 16 MiB (what the Autobahn suite sends).</summary>
+    public const long DefaultMaxMessageSize = 16 * 1024 * 1024;
+
+    /// <summary>Gets or sets the address to listen on (default 127.0.0.1).</summary>
+    public IPAddress Host { get; set; } = IPAddress.Loopback;
+
+    /// <summary>Gets or sets the TCP port (default 9000; 0 picks a free port).</summary>
+    public int Port { get; set; } = 9000;
+
+    /// <summary>Gets or sets a PEM certificate file or a PFX/PKCS#12 file for wss, or <see langword="null"/> for plain ws.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>Gets or sets the PEM private key file that goes with a PEM <see cref="CertificatePath"/>, or <see langword="null"/>.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>Gets or sets the password of a PFX file, or <see langword="null"/>.</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>Gets or sets the largest message accepted on every endpoint, in bytes (default 16 MiB).</summary>
+    public long MaxMessageSize { get; set; } = DefaultMaxMessageSize;
+
+    /// <summary>Gets or sets where the server logs, or <see langword="null"/>.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+}

@@ -1,0 +1,64 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Ws4Net.Protocol.Handshake;
+
+namespace Ws4Net.Client;
+
+/// <summary>
+/// Settings of <see cref="WebSocketClient.ConnectAsync(Uri, WebSocketClientOptions?, CancellationToken)"/>:
+/// handshake headers, subprotocols, TLS, timeouts and the connection options. Safe defaults: TLS
+/// certificates are validated, connect times out after 10 s. Not thread-safe while being changed.
+/// </summary>
+public sealed class WebSocketClientOptions
+{
+    private TimeSpan _connectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets the subprotocols to offer, in preference order (RFC 6455 §4.1, <c>Sec-WebSocket-Protocol</c>).</summary>
+    public IList<string> Subprotocols { get; } = new List<string>();
+
+    /// <summary>Gets or sets the <c>Origin</c> header to send, or <see langword="null"/> for none.</summary>
+    public string? Origin { get; set; }
+
+    /// <summary>Gets extra request headers (for example <c>Authorization</c>); the handshake's own headers are refused.</summary>
+    public IList<KeyValuePair<string, string>> Headers { get; } = new List<KeyValuePair<string, string>>();
+
+    /// <summary>
+    /// Gets or sets the time allowed for TCP connect, TLS and the HTTP upgrade together (default 10 s).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan ConnectTimeout
+    {
+        get => _connectTimeout;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _connectTimeout = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets a custom server-certificate check for wss. <see langword="null"/> (the default)
+    /// applies the platform's standard validation: the chain must be trusted and the name must match.
+    /// </summary>
+    public RemoteCertificateValidationCallback? RemoteCertificateValidation { get; set; }
+
+    /// <summary>Gets or sets client certificates offered for mutual TLS, or <see langword="null"/>.</summary>
+    public X509CertificateCollection? ClientCertificates { get; set; }
+
+    /// <summary>Gets or sets the TLS versions allowed (default: the operating system's choice).</summary>
+    public SslProtocols SslProtocols { get; set; } = SslProtocols.None;
+
+    /// <summary>Gets or sets the TLS server name (SNI) to use instead of the URI's host, or <see langword="null"/>.</summary>
+    public string? TlsServerName { get; set; }
+
+    /// <summary>Gets or sets the limits on the server's HTTP response head.</summary>
+    public HttpHeadLimits HeadLimits { get; set; } = new();
+
+    /// <summary>Gets or sets the options of the resulting connection (message limits, buffers, close timeout).</summary>
+    public WebSocketConnectionOptions Connection { get; set; } = new();
+
+    /// <summary>Gets or sets where the connection logs, or <see langword="null"/>.</summary>
+    public ILogger? Logger { get; set; }
+}

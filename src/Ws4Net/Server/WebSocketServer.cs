@@ -1,0 +1,488 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Ws4Net.Internal;
+using Ws4Net.Protocol;
+using Ws4Net.Protocol.Handshake;
+
+namespace Ws4Net.Server;
+
+/// <summary>
+/// A standalone WebSocket server on a TCP port (or a Unix socket), with optional TLS (wss). It parses
+/// the HTTP/1.1 upgrade with the sans-I/O handshake codec (RFC 6455 §4.2), routes each path to a
+/// handler factory, answers other requests with <see cref="WebSocketServerOptions.HttpFallback"/>,
+/// and runs each connection's handler on its own receive loop (no thread per connection).
+/// </summary>
+/// <remarks>
+/// Thread-safety: <see cref="Map(WebSocketRoute)"/> before <see cref="StartAsync"/>; everything else is
+/// thread-safe. <see cref="StopAsync"/> closes every connection with 1001 (going away) within
+/// <see cref="WebSocketServerOptions.ShutdownTimeout"/>, then aborts those left.
+/// </remarks>
+public sealed partial class WebSocketServer : IAsyncDisposable
+{
+    private readonly WebSocketServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly ILogger _connectionLogger;
+    private readonly Dictionary<string, (WebSocketRoute Route, ServerHandshakeOptions Handshake)> _routes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<WebSocketConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<Task, byte> _sessions = new();
+    private readonly SemaphoreSlim _handshakeSlots;
+    private readonly CancellationTokenSource _stopping = new();
+    private Socket? _listener;
+    private Task? _acceptLoop;
+
+    /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">Settings; <see langword="null"/> for the defaults (127.0.0.1:9000, plain ws).</param>
+    public WebSocketServer(WebSocketServerOptions? options = null)
+    {
+        _options = options ?? new WebSocketServerOptions();
+        ILoggerFactory factory = _options.LoggerFactory ?? NullLoggerFactory.Instance;
+        _logger = factory.CreateLogger("Ws4Net.Server");
+        _connectionLogger = factory.CreateLogger("Ws4Net.Connection");
+        _handshakeSlots = new SemaphoreSlim(_options.MaxConcurrentHandshakes, _options.MaxConcurrentHandshakes);
+    }
+
+    /// <summary>Gets the settings.</summary>
+    public WebSocketServerOptions Options => _options;
+
+    /// <summary>Gets the endpoint actually bound (with the real port when 0 was asked), once started.</summary>
+    public EndPoint? LocalEndPoint => _listener?.LocalEndPoint;
+
+    /// <summary>Gets a snapshot of the open connections.</summary>
+    public IReadOnlyCollection<WebSocketConnection> Connections => _connections.Keys.ToArray();
+
+    /// <summary>Raised (on the connection's task) after a connection is accepted and before its handler's <c>OnOpenAsync</c>. Must not throw.</summary>
+    public event Action<WebSocketConnection>? ConnectionOpened;
+
+    /// <summary>Adds a route.</summary>
+    /// <param name="route">The path, handler factory and subprotocols.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="InvalidOperationException">The server has started, or the path is already mapped.</exception>
+    public WebSocketServer Map(WebSocketRoute route)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        if (_listener is not null)
+        {
+            throw new InvalidOperationException("Routes are added before StartAsync.");
+        }
+
+        var handshake = new ServerHandshakeOptions();
+        foreach (string subprotocol in route.Subprotocols)
+        {
+            handshake.Subprotocols.Add(subprotocol);
+        }
+
+        foreach (string origin in _options.AllowedOrigins)
+        {
+            handshake.AllowedOrigins.Add(origin);
+        }
+
+        if (!_routes.TryAdd(route.Path, (route, handshake)))
+        {
+            throw new InvalidOperationException($"The path {route.Path} is already mapped.");
+        }
+
+        return this;
+    }
+
+    /// <summary>Maps a path to a handler built by <paramref name="factory"/> for each connection (pass constructor arguments here).</summary>
+    /// <param name="path">The exact path, for example <c>/chat</c>.</param>
+    /// <param name="factory">Builds a fresh handler from the upgrade request.</param>
+    /// <param name="subprotocols">Supported subprotocols, in preference order.</param>
+    /// <returns>This server.</returns>
+    /// <exception cref="InvalidOperationException">The server has started, or the path is already mapped.</exception>
+    public WebSocketServer Map(string path, Func<WebSocketUpgradeRequest, WebSocketHandler> factory, params string[] subprotocols)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        return Map(new WebSocketRoute(path, (request, _) => factory(request), subprotocols));
+    }
+
+    /// <summary>
+    /// Maps a path to <typeparamref name="THandler"/>, built for each connection with
+    /// <see cref="ActivatorUtilities"/> from <see cref="WebSocketServerOptions.Services"/> (constructor injection).
+    /// </summary>
+    /// <typeparam name="THandler">The handler type.</typeparam>
+    /// <param name="path">The exact path.</param>
+    /// <param name="subprotocols">Supported subprotocols, in preference order.</param>
+    /// <returns>This server.</returns>
+    /// <exception cref="InvalidOperationException">The server has started, or the path is already mapped.</exception>
+    public WebSocketServer Map<THandler>(string path, params string[] subprotocols)
+        where THandler : WebSocketHandler
+        => Map(new WebSocketRoute(path, static (_, services) => services is null
+            ? Activator.CreateInstance<THandler>()
+            : ActivatorUtilities.CreateInstance<THandler>(services), subprotocols));
+
+    /// <summary>Binds the socket and starts accepting connections.</summary>
+    /// <param name="cancellationToken">Not used beyond an early check; listening is synchronous.</param>
+    /// <returns>Completes once the server listens.</returns>
+    /// <exception cref="SocketException">The endpoint cannot be bound (in use, no permission).</exception>
+    /// <exception cref="InvalidOperationException">The server was already started.</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_listener is not null)
+        {
+            throw new InvalidOperationException("The server is already started.");
+        }
+
+        Socket listener;
+        if (_options.UnixSocketPath is { } path)
+        {
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+
+            listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+        }
+        else
+        {
+            listener = new Socket(_options.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(_options.EndPoint);
+        }
+
+        listener.Listen(512);
+        _listener = listener;
+        LogListening(_logger, listener.LocalEndPoint?.ToString() ?? "?", _options.Certificate is not null);
+        _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops accepting, sends close 1001 (going away) to every connection, waits up to
+    /// <see cref="WebSocketServerOptions.ShutdownTimeout"/> for their close handshakes, then aborts the rest.
+    /// </summary>
+    /// <param name="cancellationToken">Cuts the wait short (remaining connections are aborted).</param>
+    /// <returns>Completes when every connection is gone.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        foreach (WebSocketConnection connection in _connections.Keys)
+        {
+            connection.SendCloseInBackground(WebSocketCloseCode.GoingAway, "server shutting down");
+        }
+
+        Task all = Task.WhenAll(_sessions.Keys);
+        try
+        {
+            await all.WaitAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            foreach (WebSocketConnection connection in _connections.Keys)
+            {
+                connection.Abort();
+            }
+
+            await all.ConfigureAwait(false);
+        }
+
+        if (_options.UnixSocketPath is { } path && File.Exists(path))
+        {
+            File.Delete(path);
+        }
+
+        LogStopped(_logger);
+    }
+
+    /// <summary>Stops the server (see <see cref="StopAsync"/>).</summary>
+    /// <returns>Completes when stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        Socket listener = _listener!;
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                LogAcceptError(_logger, ex.SocketErrorCode.ToString());
+                continue;
+            }
+
+            if (socket.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
+            {
+                socket.NoDelay = true;
+            }
+
+            Task session = HandleSocketAsync(socket);
+            _sessions.TryAdd(session, 0);
+            _ = session.ContinueWith(static (t, s) => ((ConcurrentDictionary<Task, byte>)s!).TryRemove(t, out _), _sessions, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private async Task HandleSocketAsync(Socket socket)
+    {
+        await Task.Yield();
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        WebSocketConnection? connection = null;
+        WebSocketHandler? handler = null;
+        bool slot = false;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            timeout.CancelAfter(_options.HandshakeTimeout);
+            slot = await _handshakeSlots.WaitAsync(_options.HandshakeTimeout, timeout.Token).ConfigureAwait(false);
+            if (!slot)
+            {
+                return;
+            }
+
+            if (_options.Certificate is { } certificate)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                await ssl.AuthenticateAsServerAsync(
+                    new SslServerAuthenticationOptions
+                    {
+                        ServerCertificate = certificate,
+                        EnabledSslProtocols = _options.SslProtocols,
+                        ClientCertificateRequired = false,
+                    },
+                    timeout.Token).ConfigureAwait(false);
+            }
+
+            (HttpRequestHead? head, ReadOnlyMemory<byte> rest, byte[]? buffer) = await ReadRequestHeadAsync(stream, timeout.Token).ConfigureAwait(false);
+            try
+            {
+                if (head is null)
+                {
+                    return;
+                }
+
+                connection = await UpgradeAsync(stream, socket, head, rest, timeout.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+
+            if (connection is null)
+            {
+                return;
+            }
+
+            _handshakeSlots.Release();
+            slot = false;
+            _connections.TryAdd(connection, 0);
+            handler = _routes[Uri.UnescapeDataString(head.Path)].Route.HandlerFactory(connection.Request!, _options.Services);
+            ConnectionOpened?.Invoke(connection);
+            LogAccepted(_logger, connection.Id, connection.Request!.RemoteEndPoint?.ToString() ?? "?", connection.Request.Path, connection.Subprotocol ?? "-");
+            if (_stopping.IsCancellationRequested)
+            {
+                connection.SendCloseInBackground(WebSocketCloseCode.GoingAway, "server shutting down");
+            }
+
+            await connection.RunAsync(handler, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+        {
+            LogHandshakeFailed(_logger, socket.RemoteEndPointOrNull(), ex.Message);
+        }
+        catch (Exception ex)
+        {
+            LogUnexpected(_logger, ex);
+        }
+        finally
+        {
+            if (slot)
+            {
+                _handshakeSlots.Release();
+            }
+
+            if (connection is not null)
+            {
+                _connections.TryRemove(connection, out _);
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Reads until the request head is complete or invalid; answers an invalid head with its status.</summary>
+    private async Task<(HttpRequestHead? Head, ReadOnlyMemory<byte> Remainder, byte[]? Buffer)> ReadRequestHeadAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        int max = _options.HeadLimits.MaxHeadSize;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(max, 4096));
+        int length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                buffer.AsSpan(0, length).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = bigger;
+            }
+
+            int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                return (null, default, null);
+            }
+
+            length += read;
+            HttpHeadParseResult<HttpRequestHead> result = HttpHeadParser.ParseRequest(buffer.AsSpan(0, length), _options.HeadLimits);
+            switch (result.Status)
+            {
+                case HttpHeadParseStatus.Complete:
+                    return (result.Head, buffer.AsMemory(result.Consumed, length - result.Consumed), buffer);
+                case HttpHeadParseStatus.Invalid:
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    await WritePlainAsync(stream, result.ErrorStatusCode, result.ErrorReason ?? "Bad request", null, cancellationToken).ConfigureAwait(false);
+                    return (null, default, null);
+            }
+        }
+    }
+
+    private async Task<WebSocketConnection?> UpgradeAsync(Stream stream, Socket socket, HttpRequestHead head, ReadOnlyMemory<byte> rest, CancellationToken cancellationToken)
+    {
+        string path = Uri.UnescapeDataString(head.Path);
+        bool routed = _routes.TryGetValue(path, out var entry);
+        ServerHandshakeResult result = ServerHandshake.Negotiate(head, routed ? entry.Handshake : new ServerHandshakeOptions());
+        if (!result.IsWebSocketRequest)
+        {
+            HttpFallbackResponse? fallback = _options.HttpFallback?.Invoke(head);
+            if (fallback is null && routed)
+            {
+                await WritePlainAsync(stream, 426, "This path speaks WebSocket: send an Upgrade: websocket request.", "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
+            fallback ??= HttpFallbackResponse.Text(404, "Not found");
+            await WriteFallbackAsync(stream, head, fallback, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (!routed)
+        {
+            await WritePlainAsync(stream, 404, $"No WebSocket endpoint at {path}", null, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        var response = new PooledBufferWriter();
+        try
+        {
+            ServerHandshake.WriteResponse(result, response);
+            await stream.WriteAsync(response.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            response.Reset();
+        }
+
+        if (!result.IsAccepted)
+        {
+            LogRejected(_logger, socket.RemoteEndPointOrNull(), path, result.StatusCode, result.Reason);
+            return null;
+        }
+
+        var request = new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol);
+        return new WebSocketConnection(stream, WebSocketRole.Server, _options.Connection, request, result.Subprotocol, rest, _connectionLogger);
+    }
+
+    private static async Task WriteFallbackAsync(Stream stream, HttpRequestHead head, HttpFallbackResponse response, CancellationToken cancellationToken)
+    {
+        string statusLine = $"HTTP/1.1 {response.StatusCode} {ReasonPhrase(response.StatusCode)}\r\n"
+            + $"Content-Type: {response.ContentType}\r\nContent-Length: {response.Body.Length}\r\n"
+            + "Cache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(statusLine), cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(head.Method, "HEAD", StringComparison.Ordinal))
+        {
+            await stream.WriteAsync(response.Body, cancellationToken).ConfigureAwait(false);
+        }
+
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WritePlainAsync(Stream stream, int status, string reason, string? extraHeaders, CancellationToken cancellationToken)
+    {
+        byte[] body = Encoding.UTF8.GetBytes(reason + "\n");
+        string head = $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n{extraHeaders}Connection: close\r\n\r\n";
+        try
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The peer is gone; nothing to answer.
+        }
+    }
+
+    private static string ReasonPhrase(int status) => status switch
+    {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        414 => "URI Too Long",
+        426 => "Upgrade Required",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    };
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Listening on {EndPoint} (TLS: {Tls})")]
+    private static partial void LogListening(ILogger logger, string endPoint, bool tls);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Stopped")]
+    private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "WebSocket {ConnectionId} opened from {Remote} on {Path} (subprotocol {Subprotocol})")]
+    private static partial void LogAccepted(ILogger logger, string connectionId, string remote, string path, string subprotocol);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Rejected upgrade from {Remote} on {Path}: {Status} {Reason}")]
+    private static partial void LogRejected(ILogger logger, string? remote, string path, int status, string reason);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Debug, Message = "Handshake with {Remote} failed: {Error}")]
+    private static partial void LogHandshakeFailed(ILogger logger, string? remote, string error);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Accept failed: {Error}")]
+    private static partial void LogAcceptError(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Error, Message = "Unexpected error in a connection")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception);
+}

@@ -18,7 +18,7 @@ public static class ConnectCommand
     /// <returns>The <c>connect</c> command.</returns>
     public static Command Create()
     {
-        var url = new Argument<Uri>("url") { Description = "ws:// or wss:// URL." };
+        var url = new Argument<string>("url") { Description = "ws:// or wss:// URL." };
         var subprotocols = new Option<string[]>("--subprotocol") { Description = "Subprotocol to offer (repeatable).", AllowMultipleArgumentsPerToken = false };
         var headers = new Option<string[]>("--header", "-H") { Description = "Extra request header as Name:Value (repeatable)." };
         var origin = new Option<string?>("--origin") { Description = "Origin header to send." };
@@ -59,7 +59,12 @@ public static class ConnectCommand
                 options.RemoteCertificateValidation = (_, _, _, _) => true;
             }
 
-            Uri target = parse.GetValue(url)!;
+            if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out Uri? target) || target.Scheme is not ("ws" or "wss" or "http" or "https"))
+            {
+                await Console.Error.WriteLineAsync($"error: '{parse.GetValue(url)}' is not a ws:// or wss:// URL").ConfigureAwait(false);
+                return 2;
+            }
+
             WebSocketConnection connection;
             try
             {
@@ -85,8 +90,11 @@ public static class ConnectCommand
 
                 WebSocketCloseStatus status = await connection.Completion.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
                 await printer.ConfigureAwait(false);
-                Console.Out.WriteLine($"closed: {(int)status.Code} {status.Code} {status.Reason}".TrimEnd());
-                return status.Code is WebSocketCloseCode.NormalClosure or WebSocketCloseCode.GoingAway or WebSocketCloseCode.NoStatusReceived ? 0 : 1;
+                string name = Enum.IsDefined(status.Code) ? $" ({status.Code})" : string.Empty;
+                Console.Out.WriteLine($"closed: {(int)status.Code}{name} {status.Reason}".TrimEnd());
+                bool clean = !status.InitiatedByPeer
+                    || status.Code is WebSocketCloseCode.NormalClosure or WebSocketCloseCode.GoingAway or WebSocketCloseCode.NoStatusReceived;
+                return clean && status.Code != WebSocketCloseCode.AbnormalClosure ? 0 : 1;
             }
         });
         return command;

@@ -195,7 +195,23 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE="${DOTNET_SKIP_FIRST_TIME_EXPERIENCE:-1
 
 cd "$REPO_ROOT"
 log "running: dotnet test Ws4Net.slnx -c Release --logger \"console;verbosity=normal\"${*:+ $*}"
+results_dir="$REPO_ROOT/artifacts/test-results"
+rm -rf "$results_dir"
 status=0
-dotnet test Ws4Net.slnx -c Release --logger "console;verbosity=normal" "$@" || status=$?
+dotnet test Ws4Net.slnx -c Release --logger "console;verbosity=normal" --logger "trx" \
+  --results-directory "$results_dir" "$@" || status=$?
 log "dotnet test exited with code $status"
+
+# One closing line with the totals over every test project (from the TRX reports), so that a run
+# that executed no test cannot pass unnoticed.
+totals=$(find "$results_dir" -name '*.trx' -print0 2>/dev/null | xargs -0 -r cat | tr '>' '\n' \
+  | sed -n 's/.*<Counters \(.*\)/\1/p' \
+  | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"/, "", kv[2]); c[kv[1]] += kv[2] } }
+         END { printf "%d %d %d", c["passed"], c["failed"] + c["error"] + c["timeout"] + c["aborted"], c["notExecuted"] }')
+read -r passed failed skipped <<<"${totals:-0 0 0}"
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [[ "$status" -eq 0 && "$passed" -eq 0 ]]; then
+  log "ERROR: no test was executed"
+  status=1
+fi
 exit "$status"

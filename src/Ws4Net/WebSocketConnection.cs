@@ -408,6 +408,22 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (bounded by the close timeout) until everything queued, the close frame included, is written.</summary>
+    private async ValueTask FlushAllAsync()
+    {
+        try
+        {
+            if (await _writeLock.WaitAsync(_options.CloseTimeout).ConfigureAwait(false))
+            {
+                await DrainAsync().ConfigureAwait(false);
+            }
+        }
+        catch (WebSocketClosedException)
+        {
+            // The transport is gone already.
+        }
+    }
+
     private async ValueTask FlushOwedAsync()
     {
         lock (_pendingLock)
@@ -521,6 +537,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
             case WebSocketEventType.Failed:
                 LogProtocolViolation(_logger, Id, (int)e.CloseCode, e.Reason);
                 _closeStatus = new WebSocketCloseStatus(e.CloseCode, e.Reason ?? string.Empty, false);
+                await FlushAllAsync().ConfigureAwait(false);
                 CloseTransport(abort: false);
                 break;
             case WebSocketEventType.None:
@@ -544,6 +561,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     {
         _closeStatus = new WebSocketCloseStatus(e.CloseCode, e.Reason ?? string.Empty, !_closeInitiatedByUs);
         StartCloseTimer();
+        await FlushAllAsync().ConfigureAwait(false);
         if (Role == WebSocketRole.Server)
         {
             // RFC 6455 §7.1.1: the server closes the TCP connection first, once the handshake is done.

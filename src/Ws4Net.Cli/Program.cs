@@ -15,6 +15,7 @@ public static class Program
         {
             ServeCommand.Create(),
             ConnectCommand.Create(),
+            AutobahnClientCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }

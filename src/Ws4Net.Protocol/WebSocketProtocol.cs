@@ -739,8 +739,9 @@ public sealed class WebSocketProtocol : IDisposable
     public void WritePong(IBufferWriter<byte> output, ReadOnlySpan<byte> payload) => WriteControl(output, WebSocketOpcode.Pong, payload);
 
     /// <summary>
-    /// Starts (or answers) the close handshake (RFC 6455 §5.5.1, §7.1.2). When the peer's close already
-    /// arrived and our echo is still owed, the owed frames are written instead, so only one close is sent.
+    /// Starts (or answers) the close handshake (RFC 6455 §5.5.1, §7.1.2). Owed control frames (pongs) are
+    /// written before the close, since nothing may follow it; when the peer's close already arrived and
+    /// our echo is still owed, only the owed frames are written, so exactly one close is sent.
     /// </summary>
     /// <param name="output">Where the frame goes.</param>
     /// <param name="code">The close code, or <see langword="null"/> for an empty close frame.</param>
@@ -780,9 +781,10 @@ public sealed class WebSocketProtocol : IDisposable
                 throw new InvalidOperationException("A close frame was already sent.");
             }
 
-            if (_owedHasClose)
+            // Owed frames (pongs, or the echo of the peer's close) go first: nothing may follow our close.
+            WritePendingOutput(output);
+            if (_closeSent)
             {
-                WritePendingOutput(output);
                 return;
             }
 

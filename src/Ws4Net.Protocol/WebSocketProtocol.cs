@@ -3,6 +3,8 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Unicode;
+using Ws4Net.Protocol.Buffers;
+using Ws4Net.Protocol.Compression;
 using Ws4Net.Protocol.Framing;
 using Ws4Net.Protocol.Text;
 
@@ -33,6 +35,7 @@ public sealed class WebSocketProtocol : IDisposable
     private readonly WebSocketRole _role;
     private readonly WebSocketProtocolOptions _options;
     private readonly object _sync = new();
+    private readonly PerMessageDeflateCodec? _codec;
 
     // ---- receive side: frame header ----
     private readonly byte[] _header = new byte[WebSocketFrameEncoder.MaxHeaderLength];
@@ -47,6 +50,10 @@ public sealed class WebSocketProtocol : IDisposable
 
     // ---- receive side: message assembly ----
     private bool _inMessage;
+    private bool _frameRsv1;
+    private bool _messageCompressed;
+    private long _messageInflated;
+    private long _frameInflated;
     private WebSocketMessageType _messageType;
     private long _messageLength;
     private Utf8Validator _utf8;
@@ -58,6 +65,8 @@ public sealed class WebSocketProtocol : IDisposable
 
     // ---- send side ----
     private bool _sendInMessage;
+    private bool _sendCompressed;
+    private PooledBufferWriter? _compressed;
     private WebSocketMessageType _sendMessageType;
     private readonly byte[] _maskPool;
     private int _maskPoolIndex;
@@ -74,10 +83,15 @@ public sealed class WebSocketProtocol : IDisposable
     /// <summary>Creates the protocol engine for one connection, after a successful opening handshake.</summary>
     /// <param name="role">Which side this endpoint plays: decides masking on send and the masking check on receive.</param>
     /// <param name="options">Limits and behaviour; <see langword="null"/> for <see cref="WebSocketProtocolOptions.Default"/>.</param>
-    public WebSocketProtocol(WebSocketRole role, WebSocketProtocolOptions? options = null)
+    /// <param name="perMessageDeflate">The negotiated permessage-deflate agreement (RFC 7692), or <see langword="null"/> when the
+    /// extension is not in use (then any RSV1 bit fails the connection with 1002).</param>
+    /// <exception cref="ArgumentException">The agreement asks this endpoint to compress with an 8-bit window.</exception>
+    public WebSocketProtocol(WebSocketRole role, WebSocketProtocolOptions? options = null, PerMessageDeflateParameters? perMessageDeflate = null)
     {
         _role = role;
         _options = options ?? WebSocketProtocolOptions.Default;
+        PerMessageDeflate = perMessageDeflate;
+        _codec = perMessageDeflate is null ? null : new PerMessageDeflateCodec(perMessageDeflate, role);
         _maskPool = role == WebSocketRole.Client ? new byte[256] : [];
         _maskPoolIndex = _maskPool.Length;
     }
@@ -87,6 +101,12 @@ public sealed class WebSocketProtocol : IDisposable
 
     /// <summary>Gets the options in force.</summary>
     public WebSocketProtocolOptions Options => _options;
+
+    /// <summary>Gets the permessage-deflate agreement in force (RFC 7692), or <see langword="null"/>.</summary>
+    public PerMessageDeflateParameters? PerMessageDeflate { get; }
+
+    /// <summary>Gets whether this connection holds a zlib state right now (dedicated contexts, or a pooled one mid-message).</summary>
+    public bool HoldsCompressionState => _codec?.HoldsState ?? false;
 
     /// <summary>Gets the close handshake state (RFC 6455 §7). Safe to read from any thread.</summary>
     public WebSocketProtocolState State
@@ -245,9 +265,18 @@ public sealed class WebSocketProtocol : IDisposable
         bool fin = (b0 & 0x80) != 0;
         bool masked = (b1 & 0x80) != 0;
 
-        if ((b0 & 0x70) != 0)
+        if ((b0 & 0x30) != 0)
         {
-            failure = Fail(WebSocketCloseCode.ProtocolError, "reserved bits set without a negotiated extension");
+            failure = Fail(WebSocketCloseCode.ProtocolError, "RSV2 or RSV3 set without a negotiated extension");
+            return false;
+        }
+
+        if ((b0 & 0x40) != 0 && (_codec is null || opcode is not (WebSocketOpcode.Text or WebSocketOpcode.Binary)))
+        {
+            // RFC 7692 §6.1: RSV1 marks a compressed message, on its first frame only; never on control frames.
+            failure = Fail(WebSocketCloseCode.ProtocolError, _codec is null
+                ? "RSV1 set without a negotiated extension"
+                : "RSV1 set on a continuation or control frame");
             return false;
         }
 
@@ -328,6 +357,8 @@ public sealed class WebSocketProtocol : IDisposable
 
         _frameOpcode = (WebSocketOpcode)(b0 & 0x0F);
         _frameFin = (b0 & 0x80) != 0;
+        _frameRsv1 = (b0 & 0x40) != 0;
+        _frameInflated = 0;
         _frameMasked = (b1 & 0x80) != 0;
         if (_frameMasked)
         {
@@ -357,6 +388,8 @@ public sealed class WebSocketProtocol : IDisposable
             {
                 _inMessage = true;
                 _messageType = (WebSocketMessageType)_frameOpcode;
+                _messageCompressed = _frameRsv1;
+                _messageInflated = 0;
                 _utf8.Reset();
             }
 
@@ -451,6 +484,10 @@ public sealed class WebSocketProtocol : IDisposable
         protocolEvent = default;
         bool frameDone = _framePayloadRead + segment.Length == _framePayloadLength;
         bool endOfMessage = frameDone && _frameFin;
+        if (_messageCompressed)
+        {
+            return OnCompressedPayload(segment.Span, frameDone, endOfMessage, out protocolEvent);
+        }
 
         if (_messageType == WebSocketMessageType.Text)
         {
@@ -512,6 +549,125 @@ public sealed class WebSocketProtocol : IDisposable
         return true;
     }
 
+    /// <summary>RFC 7692 §7.2.2: inflate the payload (and, at the end, the 00 00 FF FF tail) into the assembly buffer; limits apply to the inflated size.</summary>
+    private bool OnCompressedPayload(ReadOnlySpan<byte> segment, bool frameDone, bool endOfMessage, out WebSocketEvent protocolEvent)
+    {
+        ZlibInflater inflater = _codec!.BeginInflate();
+        int before = _assemblyLength;
+        if (!InflateInto(inflater, segment, out protocolEvent)
+            || (endOfMessage && !InflateInto(inflater, PerMessageDeflateCodec.Tail, out protocolEvent)))
+        {
+            return true;
+        }
+
+        _framePayloadRead += segment.Length;
+        if (frameDone)
+        {
+            _inPayload = false;
+        }
+
+        if (_messageType == WebSocketMessageType.Text
+            && (!_utf8.Validate(_assembly.AsSpan(before, _assemblyLength - before)) || (endOfMessage && !_utf8.IsComplete)))
+        {
+            protocolEvent = Fail(WebSocketCloseCode.InvalidPayloadData, "text message is not valid UTF-8");
+            return true;
+        }
+
+        if (endOfMessage)
+        {
+            _inMessage = false;
+            _codec.EndInflate();
+        }
+
+        if (_options.DeliverFragments)
+        {
+            if (_assemblyLength == 0 && !endOfMessage)
+            {
+                return false;
+            }
+
+            protocolEvent = new WebSocketEvent(WebSocketEventType.Fragment, _messageType, _assembly.AsMemory(0, _assemblyLength), endOfMessage, default, null);
+            _releaseAssembly = true;
+            return true;
+        }
+
+        if (!endOfMessage)
+        {
+            return false;
+        }
+
+        protocolEvent = new WebSocketEvent(WebSocketEventType.Message, _messageType, _assembly.AsMemory(0, _assemblyLength), true, default, null);
+        _releaseAssembly = true;
+        return true;
+    }
+
+    /// <summary>Inflates all of <paramref name="input"/>; stops with 1009 past the limits (compression bombs) and 1007 on corrupt data.</summary>
+    private bool InflateInto(ZlibInflater inflater, ReadOnlySpan<byte> input, out WebSocketEvent failure)
+    {
+        failure = default;
+        long maxMessage = Math.Min(_options.MaxMessageSize, MaxArrayLength - 1);
+        while (true)
+        {
+            // Room for at most one byte past the limit, so an overrun is seen without buffering more.
+            long remaining = maxMessage - _messageInflated + 1;
+            int want = (int)Math.Min(Math.Max(4096L, input.Length * 4L), Math.Min(remaining, 1 << 20));
+            EnsureAssembly(_assemblyLength + want);
+            Span<byte> free = _assembly.AsSpan(_assemblyLength, want);
+            if (!inflater.Inflate(input, free, out int consumed, out int written))
+            {
+                _codec!.AbandonInflate();
+                failure = Fail(WebSocketCloseCode.InvalidPayloadData, "compressed data is not valid DEFLATE");
+                return false;
+            }
+
+            _assemblyLength += written;
+            _messageInflated += written;
+            _frameInflated += written;
+            if (_messageInflated > _options.MaxMessageSize || _frameInflated > _options.MaxFrameSize)
+            {
+                _codec!.AbandonInflate();
+                failure = Fail(WebSocketCloseCode.MessageTooBig, "decompressed message larger than the configured limit");
+                return false;
+            }
+
+            input = input[consumed..];
+            if (input.IsEmpty && written < free.Length)
+            {
+                return true;
+            }
+
+            if (consumed == 0 && written == 0)
+            {
+                if (inflater.StreamEnded)
+                {
+                    return true;   // bytes after a final block (BFINAL) carry nothing: ignore them
+                }
+
+                _codec!.AbandonInflate();
+                failure = Fail(WebSocketCloseCode.InvalidPayloadData, "compressed data is not valid DEFLATE");
+                return false;
+            }
+        }
+    }
+
+    private void EnsureAssembly(int needed)
+    {
+        if (_assembly is not null && _assembly.Length >= needed)
+        {
+            return;
+        }
+
+        long grown = Math.Max(needed, Math.Min((long)(_assembly?.Length ?? 0) * 2, Math.Min(_options.MaxMessageSize + 1, MaxArrayLength)));
+        byte[] bigger = ArrayPool<byte>.Shared.Rent((int)Math.Max(grown, 256));
+        if (_assembly is not null)
+        {
+            _assembly.AsSpan(0, _assemblyLength).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_assembly);
+        }
+
+        _assembly = bigger;
+    }
+
     private void AppendAssembly(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty)
@@ -519,22 +675,9 @@ public sealed class WebSocketProtocol : IDisposable
             return;
         }
 
-        int needed = _assemblyLength + data.Length;
-        if (_assembly is null || _assembly.Length < needed)
-        {
-            long grown = Math.Max(needed, Math.Min((long)(_assembly?.Length ?? 0) * 2, Math.Min(_options.MaxMessageSize, MaxArrayLength)));
-            byte[] bigger = ArrayPool<byte>.Shared.Rent((int)Math.Max(grown, 256));
-            if (_assembly is not null)
-            {
-                _assembly.AsSpan(0, _assemblyLength).CopyTo(bigger);
-                ArrayPool<byte>.Shared.Return(_assembly);
-            }
-
-            _assembly = bigger;
-        }
-
+        EnsureAssembly(_assemblyLength + data.Length);
         data.CopyTo(_assembly.AsSpan(_assemblyLength));
-        _assemblyLength = needed;
+        _assemblyLength += data.Length;
     }
 
     private void ReleaseAssembly()
@@ -654,44 +797,72 @@ public sealed class WebSocketProtocol : IDisposable
     /// <param name="messageType">Text or binary; must match the message in progress when continuing one.</param>
     /// <param name="payload">The payload bytes (for text: UTF-8, not validated here).</param>
     /// <param name="endOfMessage"><see langword="false"/> to continue the message with later calls (fragmentation).</param>
+    /// <param name="compress">With permessage-deflate in force: <see langword="true"/> or <see langword="false"/> to force the choice for
+    /// this message (for example <see langword="false"/> for secrets or already-compressed data, RFC 7692 §6);
+    /// <see langword="null"/> to compress when the message is at least the agreed threshold. Only the first part of a message decides.</param>
     /// <exception cref="InvalidOperationException">A close frame was already sent, or <paramref name="messageType"/> differs from the message in progress.</exception>
-    public void WriteMessage(IBufferWriter<byte> output, WebSocketMessageType messageType, ReadOnlySpan<byte> payload, bool endOfMessage = true)
+    public void WriteMessage(IBufferWriter<byte> output, WebSocketMessageType messageType, ReadOnlySpan<byte> payload, bool endOfMessage = true, bool? compress = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         WebSocketOpcode opcode = BeginSend(messageType);
+        if (opcode != WebSocketOpcode.Continuation)
+        {
+            _sendCompressed = _codec is not null && (compress ?? payload.Length >= _codec.Threshold);
+        }
+
+        if (_sendCompressed)
+        {
+            _compressed ??= new PooledBufferWriter();
+            _codec!.Compress(payload, _compressed, endOfMessage);
+            WriteDataFrames(output, opcode, _compressed.WrittenSpan, endOfMessage, rsv1: opcode != WebSocketOpcode.Continuation);
+            _compressed.Reset();
+        }
+        else
+        {
+            WriteDataFrames(output, opcode, payload, endOfMessage, rsv1: false);
+        }
+
+        _sendInMessage = !endOfMessage;
+        _sendMessageType = messageType;
+    }
+
+    private void WriteDataFrames(IBufferWriter<byte> output, WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool endOfMessage, bool rsv1)
+    {
         int max = _options.MaxSendFrameSize;
         if (max > 0)
         {
             while (payload.Length > max)
             {
-                WriteDataFrame(output, opcode, false, payload[..max]);
+                WriteDataFrame(output, opcode, false, rsv1, payload[..max]);
                 payload = payload[max..];
                 opcode = WebSocketOpcode.Continuation;
+                rsv1 = false;
             }
         }
 
-        WriteDataFrame(output, opcode, endOfMessage, payload);
-        _sendInMessage = !endOfMessage;
-        _sendMessageType = messageType;
+        WriteDataFrame(output, opcode, endOfMessage, rsv1, payload);
     }
 
     /// <summary>Encodes a text message (or part of one) from UTF-16 text, encoding to UTF-8 directly into <paramref name="output"/>.</summary>
     /// <param name="output">Where the encoded frame(s) go.</param>
     /// <param name="text">The text; lone surrogates are replaced with U+FFFD.</param>
     /// <param name="endOfMessage"><see langword="false"/> to continue the message with later calls.</param>
+    /// <param name="compress">With permessage-deflate in force: force (<see langword="true"/>) or skip (<see langword="false"/>) compression
+    /// of this message; <see langword="null"/> follows the threshold. See <see cref="WriteMessage"/>.</param>
     /// <exception cref="InvalidOperationException">A close frame was already sent, or a binary message is in progress.</exception>
-    public void WriteText(IBufferWriter<byte> output, ReadOnlySpan<char> text, bool endOfMessage = true)
+    public void WriteText(IBufferWriter<byte> output, ReadOnlySpan<char> text, bool endOfMessage = true, bool? compress = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         int byteCount = Encoding.UTF8.GetByteCount(text);
         int max = _options.MaxSendFrameSize;
-        if (max > 0 && byteCount > max)
+        bool compressing = _sendInMessage ? _sendCompressed : _codec is not null && (compress ?? byteCount >= _codec.Threshold);
+        if ((max > 0 && byteCount > max) || compressing)
         {
             byte[] rented = ArrayPool<byte>.Shared.Rent(byteCount);
             try
             {
                 int written = Encoding.UTF8.GetBytes(text, rented);
-                WriteMessage(output, WebSocketMessageType.Text, rented.AsSpan(0, written), endOfMessage);
+                WriteMessage(output, WebSocketMessageType.Text, rented.AsSpan(0, written), endOfMessage, compressing);
             }
             finally
             {
@@ -702,6 +873,7 @@ public sealed class WebSocketProtocol : IDisposable
         }
 
         WebSocketOpcode opcode = BeginSend(WebSocketMessageType.Text);
+        _sendCompressed = false;
         bool masked = _role == WebSocketRole.Client;
         int headerLength = WebSocketFrameEncoder.GetHeaderLength(byteCount, masked);
         Span<byte> destination = output.GetSpan(headerLength + byteCount);
@@ -842,7 +1014,7 @@ public sealed class WebSocketProtocol : IDisposable
         return (WebSocketOpcode)messageType;
     }
 
-    private void WriteDataFrame(IBufferWriter<byte> output, WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload)
+    private void WriteDataFrame(IBufferWriter<byte> output, WebSocketOpcode opcode, bool fin, bool rsv1, ReadOnlySpan<byte> payload)
     {
         Span<byte> key = stackalloc byte[4];
         bool masked = _role == WebSocketRole.Client;
@@ -852,12 +1024,12 @@ public sealed class WebSocketProtocol : IDisposable
         }
 
         Span<byte> destination = output.GetSpan(WebSocketFrameEncoder.GetHeaderLength(payload.Length, masked) + payload.Length);
-        output.Advance(EncodeFrame(destination, opcode, fin, payload, masked ? key : default));
+        output.Advance(EncodeFrame(destination, opcode, fin, payload, masked ? key : default, rsv1));
     }
 
-    private static int EncodeFrame(Span<byte> destination, WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> key)
+    private static int EncodeFrame(Span<byte> destination, WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> key, bool rsv1 = false)
     {
-        int headerLength = WebSocketFrameEncoder.WriteHeader(destination, opcode, fin, false, payload.Length, key);
+        int headerLength = WebSocketFrameEncoder.WriteHeader(destination, opcode, fin, rsv1, payload.Length, key);
         if (key.IsEmpty)
         {
             payload.CopyTo(destination[headerLength..]);
@@ -898,6 +1070,8 @@ public sealed class WebSocketProtocol : IDisposable
         {
             _disposed = true;
             ReleaseAssembly();
+            _codec?.Dispose();
+            _compressed?.Reset();
         }
     }
 }

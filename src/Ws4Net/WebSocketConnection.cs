@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ws4Net.Internal;
+using Ws4Net.Protocol.Buffers;
 using Ws4Net.Protocol;
 
 namespace Ws4Net;

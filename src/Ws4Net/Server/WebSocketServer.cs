@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ws4Net.Internal;
+using Ws4Net.Protocol.Buffers;
 using Ws4Net.Protocol;
 using Ws4Net.Protocol.Handshake;
 

@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+
+namespace Ws4Net.Protocol.Compression;
+
+/// <summary>
+/// Process-wide pools of zlib compressors and decompressors for directions without context takeover:
+/// such a direction needs zlib state only while one message is being processed, so 10,000 idle
+/// connections share a handful of states instead of holding 10,000. Thread-safe. Each pool keeps at
+/// most <see cref="MaxPooledPerKey"/> idle states per configuration; extras are freed.
+/// </summary>
+internal static class ZlibPool
+{
+    public static readonly int MaxPooledPerKey = Math.Max(4, Environment.ProcessorCount * 4);
+
+    private static readonly ConcurrentDictionary<(int Level, int WindowBits, int MemoryLevel), ConcurrentBag<ZlibDeflater>> s_deflaters = new();
+    private static readonly ConcurrentDictionary<int, ConcurrentBag<ZlibInflater>> s_inflaters = new();
+
+    public static ZlibDeflater RentDeflater(int level, int windowBits, int memoryLevel)
+    {
+        ConcurrentBag<ZlibDeflater> bag = s_deflaters.GetOrAdd((level, windowBits, memoryLevel), static _ => []);
+        return bag.TryTake(out ZlibDeflater? deflater) ? deflater : new ZlibDeflater(level, windowBits, memoryLevel);
+    }
+
+    /// <summary>Returns a deflater whose last message ended with a full flush (no reference to earlier data).</summary>
+    public static void Return(ZlibDeflater deflater)
+    {
+        ConcurrentBag<ZlibDeflater> bag = s_deflaters.GetOrAdd((deflater.Level, deflater.WindowBits, deflater.MemoryLevel), static _ => []);
+        if (bag.Count < MaxPooledPerKey)
+        {
+            bag.Add(deflater);
+        }
+        else
+        {
+            deflater.Dispose();
+        }
+    }
+
+    public static ZlibInflater RentInflater(int windowBits)
+    {
+        ConcurrentBag<ZlibInflater> bag = s_inflaters.GetOrAdd(windowBits, static _ => []);
+        return bag.TryTake(out ZlibInflater? inflater) ? inflater : new ZlibInflater(windowBits);
+    }
+
+    public static void Return(ZlibInflater inflater)
+    {
+        inflater.Reset();
+        ConcurrentBag<ZlibInflater> bag = s_inflaters.GetOrAdd(inflater.WindowBits, static _ => []);
+        if (bag.Count < MaxPooledPerKey)
+        {
+            bag.Add(inflater);
+        }
+        else
+        {
+            inflater.Dispose();
+        }
+    }
+}

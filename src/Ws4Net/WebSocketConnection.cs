@@ -61,6 +61,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     /// <param name="subprotocol">The negotiated subprotocol (RFC 6455 §1.9), or <see langword="null"/>.</param>
     /// <param name="bufferedInput">Bytes already read from the transport after the handshake (frames the peer sent early); copied.</param>
     /// <param name="logger">Where connection events are logged; <see langword="null"/> for none.</param>
+    /// <param name="perMessageDeflate">The negotiated permessage-deflate agreement (RFC 7692), or <see langword="null"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
     public WebSocketConnection(
         Stream stream,
@@ -69,12 +70,13 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         WebSocketUpgradeRequest? request = null,
         string? subprotocol = null,
         ReadOnlyMemory<byte> bufferedInput = default,
-        ILogger? logger = null)
+        ILogger? logger = null,
+        Protocol.Compression.PerMessageDeflateParameters? perMessageDeflate = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         _stream = stream;
         _options = options ?? new WebSocketConnectionOptions();
-        _protocol = new WebSocketProtocol(role, _options.Protocol);
+        _protocol = new WebSocketProtocol(role, _options.Protocol, perMessageDeflate);
         _logger = logger ?? NullLogger.Instance;
         Request = request;
         Subprotocol = subprotocol;
@@ -98,6 +100,12 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
 
     /// <summary>Gets the negotiated subprotocol, or <see langword="null"/> when none was agreed.</summary>
     public string? Subprotocol { get; }
+
+    /// <summary>Gets the permessage-deflate agreement (RFC 7692) when compression was negotiated, else <see langword="null"/>.</summary>
+    public Protocol.Compression.PerMessageDeflateParameters? PerMessageDeflate => _protocol.PerMessageDeflate;
+
+    /// <summary>Gets whether the connection holds a zlib state now (dedicated contexts, or a pooled one mid-message).</summary>
+    public bool HoldsCompressionState => _protocol.HoldsCompressionState;
 
     /// <summary>Gets the remote endpoint, when the transport has one.</summary>
     public EndPoint? RemoteEndPoint => Request?.RemoteEndPoint;
@@ -176,11 +184,27 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     /// <exception cref="WebSocketClosedException">A close frame was already sent or the connection is aborted.</exception>
     /// <exception cref="InvalidOperationException">The type differs from the message in progress.</exception>
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken = default)
+        => SendAsync(data, messageType, endOfMessage, null, cancellationToken);
+
+    /// <summary>
+    /// Sends a data message or one fragment of it, choosing whether it is compressed when
+    /// permessage-deflate is in force (RFC 7692 §6: a sender may leave any message uncompressed).
+    /// </summary>
+    /// <param name="data">The payload of this part.</param>
+    /// <param name="messageType">Text or binary.</param>
+    /// <param name="endOfMessage"><see langword="false"/> to continue the message with further calls.</param>
+    /// <param name="compress"><see langword="false"/> to send this message uncompressed (secrets, already-compressed data);
+    /// <see langword="true"/> to compress it whatever its size; <see langword="null"/> to follow the threshold. Only the first part of a message decides.</param>
+    /// <param name="cancellationToken">Cancels only the wait for queue space.</param>
+    /// <returns>Completes when written or queued.</returns>
+    /// <exception cref="WebSocketClosedException">A close frame was already sent or the connection is aborted.</exception>
+    /// <exception cref="InvalidOperationException">The type differs from the message in progress.</exception>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, bool endOfMessage, bool? compress, CancellationToken cancellationToken = default)
     {
         lock (_pendingLock)
         {
             PrepareSend();
-            _protocol.WriteMessage(_pending, messageType, data.Span, endOfMessage);
+            _protocol.WriteMessage(_pending, messageType, data.Span, endOfMessage, compress);
         }
 
         return FlushAsync(cancellationToken);

@@ -21,17 +21,21 @@ public static class AutobahnClientCommand
         var url = new Option<string>("--url") { Description = "Base URL of the fuzzing server.", DefaultValueFactory = _ => "ws://127.0.0.1:9001" };
         var agent = new Option<string>("--agent") { Description = "Agent name in the reports.", DefaultValueFactory = _ => "Ws4Net" };
         var cases = new Option<int?>("--cases") { Description = "Run cases 1..N only (default: all the server has)." };
+        var noCompression = new Option<bool>("--no-compression") { Description = "Do not offer permessage-deflate (the 12.x/13.x cases then report unimplemented)." };
         var maxMessage = new Option<long>("--max-message-size") { Description = "Largest message accepted, in bytes.", DefaultValueFactory = _ => 64L * 1024 * 1024 };
 
         var command = new Command("autobahn-client", "Run the Autobahn|Testsuite fuzzing server's cases against the Ws4Net client.")
         {
-            url, agent, cases, maxMessage,
+            url, agent, cases, maxMessage, noCompression,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             string baseUrl = parse.GetValue(url)!.TrimEnd('/');
             string agentName = parse.GetValue(agent)!;
-            var options = new WebSocketClientOptions();
+            var options = new WebSocketClientOptions
+            {
+                PerMessageDeflate = parse.GetValue(noCompression) ? null : new Ws4Net.Protocol.Compression.PerMessageDeflateOptions { Threshold = 0 },
+            };
             options.Connection.Protocol.MaxMessageSize = parse.GetValue(maxMessage);
             options.Connection.CloseTimeout = TimeSpan.FromSeconds(10);
             try

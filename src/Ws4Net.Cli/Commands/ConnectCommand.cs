@@ -23,11 +23,12 @@ public static class ConnectCommand
         var headers = new Option<string[]>("--header", "-H") { Description = "Extra request header as Name:Value (repeatable)." };
         var origin = new Option<string?>("--origin") { Description = "Origin header to send." };
         var insecure = new Option<bool>("--insecure", "-k") { Description = "Do not validate the server's TLS certificate (testing only)." };
+        var compress = new Option<bool>("--compress") { Description = "Offer permessage-deflate (RFC 7692)." };
         var timeout = new Option<double>("--connect-timeout") { Description = "Connect timeout in seconds.", DefaultValueFactory = _ => 10 };
 
         var command = new Command("connect", "Interactive WebSocket client: lines you type are sent as text messages.")
         {
-            url, subprotocols, headers, origin, insecure, timeout,
+            url, subprotocols, headers, origin, insecure, compress, timeout,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -36,6 +37,7 @@ public static class ConnectCommand
             {
                 Origin = parse.GetValue(origin),
                 ConnectTimeout = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(timeout))),
+                PerMessageDeflate = parse.GetValue(compress) ? new Ws4Net.Protocol.Compression.PerMessageDeflateOptions() : null,
             };
             foreach (string p in parse.GetValue(subprotocols) ?? [])
             {
@@ -79,7 +81,9 @@ public static class ConnectCommand
 
             await using (connection.ConfigureAwait(false))
             {
-                Console.Out.WriteLine($"connected to {target}" + (connection.Subprotocol is { } sp ? $" (subprotocol {sp})" : string.Empty));
+                Console.Out.WriteLine($"connected to {target}"
+                    + (connection.Subprotocol is { } sp ? $" (subprotocol {sp})" : string.Empty)
+                    + (connection.PerMessageDeflate is { } deflate ? $" ({deflate})" : string.Empty));
                 Task printer = PrintIncomingAsync(connection);
                 Task<int> typer = SendTypedLinesAsync(connection, cancellationToken);
                 Task first = await Task.WhenAny(printer, typer).ConfigureAwait(false);

@@ -18,11 +18,12 @@ public static class ServeCommand
         var key = new Option<FileInfo?>("--key") { Description = "PEM private key for --cert." };
         var certPassword = new Option<string?>("--cert-password") { Description = "Password of a PFX --cert." };
         var maxMessage = new Option<long>("--max-message-size") { Description = "Largest message accepted, in bytes.", DefaultValueFactory = _ => DemoServerOptions.DefaultMaxMessageSize };
+        var noCompression = new Option<bool>("--no-compression") { Description = "Decline permessage-deflate (RFC 7692) even when clients offer it." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
 
         var command = new Command("serve", "Serve the chat page at / and the WebSocket endpoints /echo, /chat and /broadcast.")
         {
-            host, port, cert, key, certPassword, maxMessage, logLevel,
+            host, port, cert, key, certPassword, maxMessage, noCompression, logLevel,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -55,6 +56,7 @@ public static class ServeCommand
                 KeyPath = parse.GetValue(key)?.FullName,
                 CertificatePassword = parse.GetValue(certPassword),
                 MaxMessageSize = parse.GetValue(maxMessage),
+                PerMessageDeflate = parse.GetValue(noCompression) ? null : new Ws4Net.Protocol.Compression.PerMessageDeflateOptions(),
                 LoggerFactory = loggers,
             };
 

@@ -28,6 +28,7 @@ public static class DemoServer
             Certificate = LoadCertificate(options),
             LoggerFactory = options.LoggerFactory,
             HttpFallback = ServePage,
+            PerMessageDeflate = options.PerMessageDeflate,
         };
         serverOptions.Connection.Protocol.MaxMessageSize = options.MaxMessageSize;
 

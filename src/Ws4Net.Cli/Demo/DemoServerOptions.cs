@@ -27,6 +27,12 @@ public sealed class DemoServerOptions
     /// <summary>Gets or sets the largest message accepted on every endpoint, in bytes (default 16 MiB).</summary>
     public long MaxMessageSize { get; set; } = DefaultMaxMessageSize;
 
+    /// <summary>
+    /// Gets or sets the permessage-deflate settings the endpoints accept (RFC 7692), or <see langword="null"/> to
+    /// decline compression. Default: accepted with context takeover, 15-bit windows, 1 KiB threshold.
+    /// </summary>
+    public Ws4Net.Protocol.Compression.PerMessageDeflateOptions? PerMessageDeflate { get; set; } = new();
+
     /// <summary>Gets or sets where the server logs, or <see langword="null"/>.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 }

@@ -24,6 +24,7 @@ public sealed class ClientHandshake
     private readonly string? _origin;
     private readonly KeyValuePair<string, string>[] _headers;
     private readonly string? _extensionOffers;
+    private readonly Compression.PerMessageDeflateOptions? _perMessageDeflate;
     private readonly string _target;
     private readonly string _host;
 
@@ -74,7 +75,12 @@ public sealed class ClientHandshake
         _subprotocols = [.. options.Subprotocols];
         _origin = options.Origin;
         _headers = [.. options.Headers];
-        _extensionOffers = options.ExtensionOffers;
+        _perMessageDeflate = options.PerMessageDeflate;
+        _extensionOffers = _perMessageDeflate is null
+            ? options.ExtensionOffers
+            : string.IsNullOrWhiteSpace(options.ExtensionOffers)
+                ? Compression.PerMessageDeflateNegotiation.CreateOffer(_perMessageDeflate)
+                : Compression.PerMessageDeflateNegotiation.CreateOffer(_perMessageDeflate) + ", " + options.ExtensionOffers;
     }
 
     /// <summary>The URI given to the constructor (its scheme may be <c>http</c> or <c>https</c>).</summary>
@@ -220,7 +226,29 @@ public sealed class ClientHandshake
             }
         }
 
-        return new ClientHandshakeResult(subprotocol, extensions, headers);
+        Compression.PerMessageDeflateParameters? perMessageDeflate = null;
+        if (_perMessageDeflate is not null)
+        {
+            var deflateAnswers = new List<WebSocketExtensionOffer>();
+            foreach (WebSocketExtensionOffer extension in extensions)
+            {
+                if (string.Equals(extension.Name, Compression.PerMessageDeflateNegotiation.ExtensionName, StringComparison.OrdinalIgnoreCase))
+                {
+                    deflateAnswers.Add(extension);
+                }
+            }
+
+            try
+            {
+                perMessageDeflate = Compression.PerMessageDeflateNegotiation.ValidateResponse(deflateAnswers, _perMessageDeflate);
+            }
+            catch (WebSocketHandshakeException ex)
+            {
+                throw Fail(ex.Reason);
+            }
+        }
+
+        return new ClientHandshakeResult(subprotocol, extensions, headers, perMessageDeflate);
 
         WebSocketHandshakeException Fail(string reason) => new(reason, response.StatusCode, headers);
     }

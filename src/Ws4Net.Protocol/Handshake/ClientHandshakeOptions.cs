@@ -36,4 +36,11 @@ public sealed class ClientHandshakeOptions
     /// Must match the RFC 6455 §9.1 grammar. The server may only accept extensions named here.
     /// </summary>
     public string? ExtensionOffers { get; set; }
+
+    /// <summary>
+    /// Gets or sets the permessage-deflate offer (RFC 7692), or <see langword="null"/> (the default) for none. The offer
+    /// (<see cref="Compression.PerMessageDeflateNegotiation.CreateOffer"/>) is sent before any <see cref="ExtensionOffers"/>,
+    /// and the server's answer is checked and reported in <see cref="ClientHandshakeResult.PerMessageDeflate"/>.
+    /// </summary>
+    public Compression.PerMessageDeflateOptions? PerMessageDeflate { get; set; }
 }

@@ -7,8 +7,9 @@ namespace Ws4Net.Protocol.Handshake;
 /// </summary>
 public sealed class ClientHandshakeResult
 {
-    internal ClientHandshakeResult(string? subprotocol, IReadOnlyList<WebSocketExtensionOffer> extensions, HttpHeaderCollection headers)
+    internal ClientHandshakeResult(string? subprotocol, IReadOnlyList<WebSocketExtensionOffer> extensions, HttpHeaderCollection headers, Compression.PerMessageDeflateParameters? perMessageDeflate = null)
     {
+        PerMessageDeflate = perMessageDeflate;
         Subprotocol = subprotocol;
         Extensions = extensions;
         Headers = headers;
@@ -22,6 +23,9 @@ public sealed class ClientHandshakeResult
     /// (which is the order they apply to outgoing data, RFC 6455 §9.1); empty when none.
     /// </summary>
     public IReadOnlyList<WebSocketExtensionOffer> Extensions { get; }
+
+    /// <summary>The permessage-deflate agreement (RFC 7692) when the server accepted the offer, else <see langword="null"/>.</summary>
+    public Compression.PerMessageDeflateParameters? PerMessageDeflate { get; }
 
     /// <summary>All header fields of the 101 response (for example <c>Set-Cookie</c>).</summary>
     public HttpHeaderCollection Headers { get; }

@@ -149,7 +149,17 @@ public static class ServerHandshake
         }
 
         string? subprotocol = SelectSubprotocol(requestedSubprotocols, options);
-        string? extensionsResponse = NegotiateExtensions(extensionOffers, options);
+        Compression.PerMessageDeflateParameters? perMessageDeflate = null;
+        string? extensionsResponse;
+        if (options.PerMessageDeflate is { } deflate && extensionOffers.Count > 0
+            && Compression.PerMessageDeflateNegotiation.TryAccept(extensionOffers, deflate, out perMessageDeflate))
+        {
+            extensionsResponse = perMessageDeflate.ToHeaderValue();
+        }
+        else
+        {
+            extensionsResponse = NegotiateExtensions(extensionOffers, options);
+        }
 
         return new ServerHandshakeResult(
             isWebSocketRequest: true,
@@ -160,7 +170,8 @@ public static class ServerHandshake
             subprotocol: subprotocol,
             requestedSubprotocols: requestedSubprotocols,
             extensionOffers: extensionOffers,
-            extensionsResponse: extensionsResponse);
+            extensionsResponse: extensionsResponse,
+            perMessageDeflate: perMessageDeflate);
     }
 
     /// <summary>

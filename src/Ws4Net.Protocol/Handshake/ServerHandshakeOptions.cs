@@ -39,6 +39,15 @@ public sealed class ServerHandshakeOptions
     public Func<IReadOnlyList<WebSocketExtensionOffer>, string?>? ExtensionNegotiator { get; set; }
 
     /// <summary>
+    /// Gets or sets what the server accepts of permessage-deflate (RFC 7692), or <see langword="null"/> (the default)
+    /// to decline it. When set and the client offers it, <see cref="ServerHandshake.Negotiate"/> accepts the first
+    /// acceptable offer (see <see cref="Compression.PerMessageDeflateNegotiation.TryAccept"/>), answers it and reports
+    /// the agreement in <see cref="ServerHandshakeResult.PerMessageDeflate"/>; <see cref="ExtensionNegotiator"/>
+    /// is then not called.
+    /// </summary>
+    public Compression.PerMessageDeflateOptions? PerMessageDeflate { get; set; }
+
+    /// <summary>
     /// When <see langword="true"/>, a request without an <c>Origin</c> header is rejected with 403 even if
     /// <see cref="AllowedOrigins"/> is empty. Default <see langword="false"/>.
     /// </summary>

@@ -17,8 +17,10 @@ public sealed class ServerHandshakeResult
         string? subprotocol,
         IReadOnlyList<string> requestedSubprotocols,
         IReadOnlyList<WebSocketExtensionOffer> extensionOffers,
-        string? extensionsResponse)
+        string? extensionsResponse,
+        Compression.PerMessageDeflateParameters? perMessageDeflate = null)
     {
+        PerMessageDeflate = perMessageDeflate;
         IsWebSocketRequest = isWebSocketRequest;
         StatusCode = statusCode;
         Reason = reason;
@@ -29,6 +31,9 @@ public sealed class ServerHandshakeResult
         ExtensionOffers = extensionOffers;
         ExtensionsResponse = extensionsResponse;
     }
+
+    /// <summary>The permessage-deflate agreement (RFC 7692) when it was negotiated, else <see langword="null"/>.</summary>
+    public Compression.PerMessageDeflateParameters? PerMessageDeflate { get; }
 
     /// <summary>
     /// Whether the request asked for a WebSocket upgrade at all: it has an <c>Upgrade</c> header whose token

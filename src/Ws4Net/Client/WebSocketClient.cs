@@ -28,7 +28,7 @@ public static class WebSocketClient
     {
         ArgumentNullException.ThrowIfNull(uri);
         options ??= new WebSocketClientOptions();
-        var handshakeOptions = new ClientHandshakeOptions { Origin = options.Origin };
+        var handshakeOptions = new ClientHandshakeOptions { Origin = options.Origin, PerMessageDeflate = options.PerMessageDeflate };
         foreach (string subprotocol in options.Subprotocols)
         {
             handshakeOptions.Subprotocols.Add(subprotocol);
@@ -74,7 +74,7 @@ public static class WebSocketClient
             try
             {
                 ClientHandshakeResult result = handshake.ValidateResponse(head);
-                var connection = new WebSocketConnection(stream, WebSocketRole.Client, options.Connection, null, result.Subprotocol, buffer.AsMemory(consumed, length - consumed), options.Logger);
+                var connection = new WebSocketConnection(stream, WebSocketRole.Client, options.Connection, null, result.Subprotocol, buffer.AsMemory(consumed, length - consumed), options.Logger, result.PerMessageDeflate);
                 stream = null;
                 return connection;
             }

@@ -50,6 +50,9 @@ public sealed class WebSocketClientOptions
     /// <summary>Gets or sets the TLS versions allowed (default: the operating system's choice).</summary>
     public SslProtocols SslProtocols { get; set; } = SslProtocols.None;
 
+    /// <summary>Gets or sets the permessage-deflate offer (RFC 7692), or <see langword="null"/> (the default) to offer no compression.</summary>
+    public Protocol.Compression.PerMessageDeflateOptions? PerMessageDeflate { get; set; }
+
     /// <summary>Gets or sets the TLS server name (SNI) to use instead of the URI's host, or <see langword="null"/>.</summary>
     public string? TlsServerName { get; set; }
 

@@ -73,7 +73,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             throw new InvalidOperationException("Routes are added before StartAsync.");
         }
 
-        var handshake = new ServerHandshakeOptions();
+        var handshake = new ServerHandshakeOptions { PerMessageDeflate = _options.PerMessageDeflate };
         foreach (string subprotocol in route.Subprotocols)
         {
             handshake.Subprotocols.Add(subprotocol);
@@ -418,7 +418,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         }
 
         var request = new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol);
-        return new WebSocketConnection(stream, WebSocketRole.Server, _options.Connection, request, result.Subprotocol, rest, _connectionLogger);
+        return new WebSocketConnection(stream, WebSocketRole.Server, _options.Connection, request, result.Subprotocol, rest, _connectionLogger, result.PerMessageDeflate);
     }
 
     private static async Task WriteFallbackAsync(Stream stream, HttpRequestHead head, HttpFallbackResponse response, CancellationToken cancellationToken)

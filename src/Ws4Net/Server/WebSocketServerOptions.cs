@@ -81,6 +81,12 @@ public sealed class WebSocketServerOptions
     /// </summary>
     public Func<HttpRequestHead, HttpFallbackResponse?>? HttpFallback { get; set; }
 
+    /// <summary>
+    /// Gets or sets what the server accepts of permessage-deflate (RFC 7692), or <see langword="null"/> (the default) to
+    /// decline compression. Browsers offer it on every connection; see docs/compression.md for the memory each mode costs.
+    /// </summary>
+    public Protocol.Compression.PerMessageDeflateOptions? PerMessageDeflate { get; set; }
+
     /// <summary>Gets or sets the origins allowed to open WebSockets (RFC 6455 §10.2); empty allows any origin.</summary>
     public IList<string> AllowedOrigins { get; set; } = [];
 

@@ -5,10 +5,12 @@
 #
 # Idempotent: when everything is already present this only checks and then
 # runs the tests. Dependencies:
-#   - Debian packages: chromium (browser tests), python3-websockets (interop
-#     peers under /usr/bin/python3); nodejs/npm only if node is missing
+#   - Debian packages: chromium (browser tests), python3-websockets and
+#     python3-autobahn (interop peers under /usr/bin/python3); nodejs/npm only
+#     if node is missing
 #   - npm packages in eng/peers (ws, faye-websocket) via `npm ci`
-#   - the .NET SDK (dotnet on PATH)
+#   - the .NET SDK (dotnet on PATH), with the ASP.NET Core shared framework
+#     (Kestrel is an in-process interop peer)
 #
 # Environment:
 #   CI=true                 a dependency that cannot be installed is an error
@@ -105,7 +107,7 @@ ensure_apt_packages() {
   done
 }
 
-apt_wanted=(chromium python3-websockets)
+apt_wanted=(chromium python3-websockets python3-autobahn)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_wanted+=(nodejs npm)
 fi
@@ -130,6 +132,12 @@ if [[ -x "$WS4NET_PYTHON" ]] && websockets_version="$("$WS4NET_PYTHON" -c 'impor
   log "found python websockets $websockets_version for $WS4NET_PYTHON"
 else
   missing_dependency "$WS4NET_PYTHON cannot import websockets (apt package python3-websockets)"
+fi
+
+if [[ -x "$WS4NET_PYTHON" ]] && autobahn_version="$("$WS4NET_PYTHON" -c 'import autobahn; print(autobahn.__version__)' 2>/dev/null)"; then
+  log "found python autobahn $autobahn_version for $WS4NET_PYTHON"
+else
+  missing_dependency "$WS4NET_PYTHON cannot import autobahn (apt package python3-autobahn)"
 fi
 
 if command -v node >/dev/null 2>&1; then
@@ -183,6 +191,12 @@ fi
 
 command -v dotnet >/dev/null 2>&1 || die "dotnet not found on PATH: install the .NET 10 SDK"
 log "found dotnet SDK $(dotnet --version)"
+# The interop tests host Kestrel in-process (FrameworkReference Microsoft.AspNetCore.App).
+if aspnetcore_version="$(dotnet --list-runtimes 2>/dev/null | awk '$1 == "Microsoft.AspNetCore.App" && $2 ~ /^10\./ { v = $2 } END { if (v == "") exit 1; print v }')"; then
+  log "found ASP.NET Core shared framework $aspnetcore_version (Kestrel interop peer)"
+else
+  missing_dependency "the ASP.NET Core 10 shared framework (Microsoft.AspNetCore.App) is not installed: install the .NET 10 SDK or aspnetcore-runtime-10.0"
+fi
 
 if [[ "${WS4NET_INSTALL_ONLY:-}" == "1" ]]; then
   log "WS4NET_INSTALL_ONLY=1: dependencies ready, not running the tests"

@@ -10,7 +10,7 @@ namespace Ws4Net.Interop.Tests;
 /// encoding in both message types, fragmentation, concurrent senders, ping/pong and the close
 /// handshake. The derived classes pick the peer.
 /// </summary>
-public abstract class OurClientAgainstPeerServerTests(PeerEchoServerFixture peer)
+public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
 {
     [Theory]
     [InlineData(0)]
@@ -186,20 +186,49 @@ public abstract class OurClientAgainstPeerServerTests(PeerEchoServerFixture peer
         Assert.Null(await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step));
     }
 
-    private async Task<ConnectionLease> ConnectAsync()
+    /// <summary>Connects our client to <paramref name="pathAndQuery"/> on the peer.</summary>
+    private protected async Task<ConnectionLease> ConnectAsync(string pathAndQuery = "/echo", bool deliverFragments = false)
     {
         var options = new WebSocketClientOptions { ConnectTimeout = TimeSpan.FromSeconds(10) };
+        options.Connection.Protocol.DeliverFragments = deliverFragments;
+        Uri uri = peer.Uri(pathAndQuery);
         try
         {
-            return new ConnectionLease(await WebSocketClient.ConnectAsync(peer.Uri(), options).WaitAsync(Timeouts.Step));
+            return new ConnectionLease(await WebSocketClient.ConnectAsync(uri, options).WaitAsync(Timeouts.Step));
         }
         catch (Exception ex) when (ex is not TimeoutException)
         {
-            throw new InvalidOperationException($"Connecting to {peer.Name} at {peer.Uri()} failed: {ex.Message}\n{peer.Transcript}", ex);
+            throw new InvalidOperationException($"Connecting to {peer.Name} at {uri} failed: {ex.Message}\n{peer.Transcript}", ex);
         }
     }
 
-    private async Task CloseNormallyAsync(WebSocketConnection connection)
+    /// <summary>
+    /// Receives one message as the fragments our connection delivers (it must have been opened with
+    /// <c>deliverFragments: true</c>): each frame gives at least one fragment, so the count is a lower
+    /// bound on the frames the peer sent.
+    /// </summary>
+    protected async Task<(WebSocketMessageType Type, byte[] Payload, int Fragments)> ReceiveFragmentsAsync(WebSocketConnection connection)
+    {
+        using var payload = new MemoryStream();
+        WebSocketMessageType? type = null;
+        int fragments = 0;
+        while (true)
+        {
+            WebSocketMessage? fragment = await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step);
+            Assert.True(fragment.HasValue, $"{peer.Name} closed in the middle of a message after {fragments} fragments ({connection.CloseStatus}).\n{peer.Transcript}");
+            Assert.True(type is null || type == fragment.Value.Type, $"The message type changed from {type} to {fragment.Value.Type} between fragments.");
+            type = fragment.Value.Type;
+            payload.Write(fragment.Value.Payload.Span);
+            fragments++;
+            if (fragment.Value.EndOfMessage)
+            {
+                return (type.Value, payload.ToArray(), fragments);
+            }
+        }
+    }
+
+    /// <summary>Closes with 1000 and checks that the peer completed the close handshake cleanly.</summary>
+    protected async Task CloseNormallyAsync(WebSocketConnection connection)
     {
         await connection.CloseAsync(WebSocketCloseCode.NormalClosure, "bye").AsTask().WaitAsync(Timeouts.Step);
         WebSocketCloseStatus status = await connection.Completion.WaitAsync(Timeouts.Step);
@@ -216,3 +245,151 @@ public sealed class OurClientAgainstNodeWsServerTests(NodeWsEchoServerFixture pe
 /// <summary>Our client against the Python `websockets` echo server (eng/peers/py-echo-server.py).</summary>
 public sealed class OurClientAgainstPythonWebsocketsServerTests(PythonWebsocketsEchoServerFixture peer)
     : OurClientAgainstPeerServerTests(peer), IClassFixture<PythonWebsocketsEchoServerFixture>;
+
+/// <summary>
+/// Adds what needs the peer to report back (<see cref="IReportingEchoPeer"/>): the close code and
+/// reason the peer received, for a close we start and for one the peer starts.
+/// </summary>
+public abstract class OurClientAgainstReportingPeerServerTests(IReportingEchoPeer peer) : OurClientAgainstPeerServerTests(peer)
+{
+    private readonly IReportingEchoPeer _peer = peer;
+
+    [Fact]
+    public async Task Close4000_IsSeenByThePeer_AndEchoedBack()
+    {
+        string id = NewId();
+        await using ConnectionLease lease = await ConnectAsync($"/echo?id={id}").WaitAsync(Timeouts.Step);
+        WebSocketConnection connection = lease.Connection;
+
+        await connection.SendTextAsync("before close ✓").AsTask().WaitAsync(Timeouts.Step);
+        WebSocketMessage? echo = await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step);
+        Assert.True(echo.HasValue, $"{_peer.Name} closed instead of echoing ({connection.CloseStatus}).\n{_peer.Transcript}");
+        Assert.Equal("before close ✓", echo.Value.GetText());
+
+        await connection.CloseAsync((WebSocketCloseCode)4000, "done").AsTask().WaitAsync(Timeouts.Step);
+        WebSocketCloseStatus status = await connection.Completion.WaitAsync(Timeouts.Step);
+        Assert.Equal((WebSocketCloseCode)4000, status.Code);
+        Assert.Equal("done", status.Reason);
+        Assert.False(status.InitiatedByPeer, "We started the close handshake, so InitiatedByPeer must be false.");
+        Assert.Equal(WebSocketConnectionState.Closed, connection.State);
+
+        PeerCloseRecord seen = await _peer.WaitForCloseAsync(id, Timeouts.Step);
+        Assert.True(seen.Clean, $"{_peer.Name} did not see a clean close: {seen}.\n{_peer.Transcript}");
+        Assert.Equal(4000, seen.Code);
+        Assert.Equal("done", seen.Reason);
+    }
+
+    [Fact]
+    public async Task PeerInitiatedClose4001_IsSeenOnBothSides()
+    {
+        string id = NewId();
+        await using ConnectionLease lease = await ConnectAsync($"/echo?close=4001&id={id}").WaitAsync(Timeouts.Step);
+        WebSocketConnection connection = lease.Connection;
+
+        // The peer echoes this message, then starts the close handshake with 4001.
+        await connection.SendTextAsync("close after this").AsTask().WaitAsync(Timeouts.Step);
+        WebSocketMessage? echo = await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step);
+        Assert.True(echo.HasValue, $"{_peer.Name} closed instead of echoing ({connection.CloseStatus}).\n{_peer.Transcript}");
+        Assert.Equal("close after this", echo.Value.GetText());
+
+        Assert.Null(await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step));
+        WebSocketCloseStatus status = await connection.Completion.WaitAsync(Timeouts.Step);
+        Assert.Equal((WebSocketCloseCode)4001, status.Code);
+        Assert.Equal(_peer.ServerCloseReason, status.Reason);
+        Assert.True(status.InitiatedByPeer, "The peer started the close handshake, so InitiatedByPeer must be true.");
+        Assert.Equal(WebSocketConnectionState.Closed, connection.State);
+        Assert.Equal(status, connection.CloseStatus);
+
+        // Our reply echoes the peer's code (RFC 6455 §5.5.1).
+        PeerCloseRecord seen = await _peer.WaitForCloseAsync(id, Timeouts.Step);
+        Assert.True(seen.Clean, $"{_peer.Name} did not see a clean close: {seen}.\n{_peer.Transcript}");
+        Assert.Equal(4001, seen.Code);
+    }
+
+    private static string NewId() => Guid.NewGuid().ToString("N")[..12];
+}
+
+/// <summary>
+/// Our client against AutobahnPython's asyncio server (eng/peers/autobahn-echo-server.py), strict
+/// defaults on (UTF-8 validation, masking required, failure drops the TCP connection). Also
+/// receives messages that Autobahn fragments itself.
+/// </summary>
+public sealed class OurClientAgainstAutobahnServerTests(AutobahnEchoServerFixture peer)
+    : OurClientAgainstReportingPeerServerTests(peer), IClassFixture<AutobahnEchoServerFixture>
+{
+    [Theory]
+    [InlineData(1, 2_000)]
+    [InlineData(3, 5_000)]
+    [InlineData(125, 70_000)]
+    [InlineData(4093, 200_000)]
+    [InlineData(65536, 1024 * 1024)]
+    public async Task MessagesTheServerFragments_AreReassembledExactly(int fragmentSize, int size)
+    {
+        // ?fragment=N: Autobahn echoes with sendMessage(..., fragmentSize=N), so text fragments split UTF-8 sequences.
+        await using ConnectionLease lease = await ConnectAsync($"/echo?fragment={fragmentSize}", deliverFragments: true).WaitAsync(Timeouts.Step);
+        WebSocketConnection connection = lease.Connection;
+        int frames = (size + fragmentSize - 1) / fragmentSize;
+
+        byte[] text = Encoding.UTF8.GetBytes(Payloads.Text(size));
+        await connection.SendAsync(text, WebSocketMessageType.Text, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
+        (WebSocketMessageType textType, byte[] textEcho, int textFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
+        Assert.Equal(WebSocketMessageType.Text, textType);
+        Assert.True(text.AsSpan().SequenceEqual(textEcho), $"text {size} in {fragmentSize}-byte fragments: {Payloads.Difference(text, textEcho)}");
+        Assert.True(textFragments >= frames, $"Expected Autobahn to send at least {frames} frames, got {textFragments} fragments.");
+
+        byte[] binary = Payloads.Binary(size, seed: fragmentSize);
+        await connection.SendBinaryAsync(binary).AsTask().WaitAsync(Timeouts.Step);
+        (WebSocketMessageType binaryType, byte[] binaryEcho, int binaryFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
+        Assert.Equal(WebSocketMessageType.Binary, binaryType);
+        Assert.True(binary.AsSpan().SequenceEqual(binaryEcho), $"binary {size} in {fragmentSize}-byte fragments: {Payloads.Difference(binary, binaryEcho)}");
+        Assert.True(binaryFragments >= frames, $"Expected Autobahn to send at least {frames} frames, got {binaryFragments} fragments.");
+
+        await CloseNormallyAsync(connection).WaitAsync(Timeouts.Step * 2);
+    }
+}
+
+/// <summary>Our client against faye-websocket on a Node http server (eng/peers/faye-echo-server.mjs).</summary>
+public sealed class OurClientAgainstFayeServerTests(FayeEchoServerFixture peer)
+    : OurClientAgainstReportingPeerServerTests(peer), IClassFixture<FayeEchoServerFixture>;
+
+/// <summary>
+/// Our client against Kestrel's WebSocket (in-process, <see cref="KestrelEchoServerFixture"/>),
+/// whose echo keeps each piece's type and EndOfMessage flag.
+/// </summary>
+public sealed class OurClientAgainstKestrelServerTests(KestrelEchoServerFixture peer)
+    : OurClientAgainstReportingPeerServerTests(peer), IClassFixture<KestrelEchoServerFixture>
+{
+    [Fact]
+    public async Task OurFragmentation_SurvivesKestrelsFrameByFrameEcho()
+    {
+        await using ConnectionLease lease = await ConnectAsync(deliverFragments: true).WaitAsync(Timeouts.Step);
+        WebSocketConnection connection = lease.Connection;
+
+        // Text in three frames, split inside the 4-byte emoji and the 3-byte euro sign.
+        byte[] text = Encoding.UTF8.GetBytes("Kestrel 😀 fragments € ✓");
+        int emoji = Array.IndexOf(text, (byte)0xF0);
+        int euro = Array.IndexOf(text, (byte)0xE2);
+        await connection.SendAsync(text.AsMemory(0, emoji + 1), WebSocketMessageType.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(text.AsMemory(emoji + 1, euro + 2 - (emoji + 1)), WebSocketMessageType.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(text.AsMemory(euro + 2), WebSocketMessageType.Text, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
+        (WebSocketMessageType textType, byte[] textEcho, int textFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
+        Assert.Equal(WebSocketMessageType.Text, textType);
+        Assert.Equal("Kestrel 😀 fragments € ✓", Encoding.UTF8.GetString(textEcho));
+        Assert.True(textFragments >= 3, $"Kestrel's echo should keep our 3 frames, got {textFragments} fragments.");
+
+        // Binary in four frames of every length encoding.
+        byte[] binary = Payloads.Binary(125 + 126 + 65536 + 1000, seed: 5);
+        int[] cuts = [0, 125, 251, 65787, binary.Length];
+        for (int i = 0; i < cuts.Length - 1; i++)
+        {
+            await connection.SendAsync(binary.AsMemory(cuts[i], cuts[i + 1] - cuts[i]), WebSocketMessageType.Binary, endOfMessage: i == cuts.Length - 2).AsTask().WaitAsync(Timeouts.Step);
+        }
+
+        (WebSocketMessageType binaryType, byte[] binaryEcho, int binaryFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
+        Assert.Equal(WebSocketMessageType.Binary, binaryType);
+        Assert.True(binary.AsSpan().SequenceEqual(binaryEcho), Payloads.Difference(binary, binaryEcho));
+        Assert.True(binaryFragments >= 4, $"Kestrel's echo should keep our 4 frames, got {binaryFragments} fragments.");
+
+        await CloseNormallyAsync(connection).WaitAsync(Timeouts.Step * 2);
+    }
+}

@@ -15,6 +15,7 @@ internal sealed partial class PeerProcess : IDisposable
     private readonly Process _process;
     private readonly Lock _sync = new();
     private readonly List<string> _stdout = [];
+    private readonly List<string> _stderrLines = [];
     private readonly StringBuilder _stderr = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _disposed;
@@ -117,7 +118,14 @@ internal sealed partial class PeerProcess : IDisposable
     }
 
     /// <summary>Waits for the first stdout line matching <paramref name="match"/>; fails if the process exits first or time runs out.</summary>
-    public async Task<string> WaitForStdoutLineAsync(Func<string, bool> match, TimeSpan timeout)
+    public Task<string> WaitForStdoutLineAsync(Func<string, bool> match, TimeSpan timeout)
+        => WaitForLineAsync(_stdout, "stdout", match, timeout);
+
+    /// <summary>Waits for the first stderr line matching <paramref name="match"/>; fails if the process exits first or time runs out.</summary>
+    public Task<string> WaitForStderrLineAsync(Func<string, bool> match, TimeSpan timeout)
+        => WaitForLineAsync(_stderrLines, "stderr", match, timeout);
+
+    private async Task<string> WaitForLineAsync(List<string> lines, string streamName, Func<string, bool> match, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -125,7 +133,7 @@ internal sealed partial class PeerProcess : IDisposable
             Task changed;
             lock (_sync)
             {
-                string? found = _stdout.FirstOrDefault(match);
+                string? found = lines.FirstOrDefault(match);
                 if (found is not null)
                 {
                     return found;
@@ -140,20 +148,20 @@ internal sealed partial class PeerProcess : IDisposable
                 await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 lock (_sync)
                 {
-                    string? found = _stdout.FirstOrDefault(match);
+                    string? found = lines.FirstOrDefault(match);
                     if (found is not null)
                     {
                         return found;
                     }
                 }
 
-                throw new InvalidOperationException($"{DisplayName} exited with code {_process.ExitCode} before printing the expected line.\n{Transcript}");
+                throw new InvalidOperationException($"{DisplayName} exited with code {_process.ExitCode} before printing the expected line on {streamName}.\n{Transcript}");
             }
 
             TimeSpan remaining = timeout - clock.Elapsed;
             if (remaining <= TimeSpan.Zero)
             {
-                throw new TimeoutException($"{DisplayName} did not print the expected line within {timeout.TotalSeconds:0} s.\n{Transcript}");
+                throw new TimeoutException($"{DisplayName} did not print the expected line on {streamName} within {timeout.TotalSeconds:0} s.\n{Transcript}");
             }
 
             try
@@ -235,13 +243,17 @@ internal sealed partial class PeerProcess : IDisposable
     {
         if (line is null)
         {
+            Pulse();
             return;
         }
 
         lock (_sync)
         {
             _stderr.AppendLine(line);
+            _stderrLines.Add(line);
         }
+
+        Pulse();
     }
 
     private void Pulse()

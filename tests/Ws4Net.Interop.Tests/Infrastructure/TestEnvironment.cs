@@ -5,14 +5,17 @@ namespace Ws4Net.Interop.Tests.Infrastructure;
 /// <summary>
 /// Where the repository and the third-party peers are, and what is missing. eng/test.sh exports
 /// WS4NET_REPO_ROOT, WS4NET_PEERS_DIR, WS4NET_NODE and WS4NET_PYTHON; a plain <c>dotnet test</c>
-/// falls back to the folder holding Ws4Net.slnx, node from PATH and /usr/bin/python3.
+/// falls back to the folder holding Ws4Net.slnx, node from PATH and /usr/bin/python3. The peers:
+/// npm <c>ws</c> and <c>faye-websocket</c> (eng/peers/node_modules), the Debian packages
+/// python3-websockets and python3-autobahn; Kestrel comes with the ASP.NET Core shared framework.
 /// A missing peer fails the test with a message naming what to install; it never skips.
 /// </summary>
 internal static class TestEnvironment
 {
     private static readonly Lazy<string> s_repoRoot = new(FindRepoRoot);
     private static readonly Lazy<string?> s_node = new(FindNode);
-    private static readonly Lazy<string?> s_pythonProblem = new(CheckPython);
+    private static readonly Lazy<string?> s_websocketsProblem = new(() => CheckPythonModule("websockets"));
+    private static readonly Lazy<string?> s_autobahnProblem = new(() => CheckPythonModule("autobahn"));
 
     public static string RepoRoot => s_repoRoot.Value;
 
@@ -61,13 +64,16 @@ internal static class TestEnvironment
     }
 
     /// <summary>Returns node and checks that eng/peers/node_modules holds the `ws` package.</summary>
-    public static string RequireNodeWithPeerModules()
+    public static string RequireNodeWithPeerModules() => RequireNodeWithPeerModule("ws");
+
+    /// <summary>Returns node and checks that eng/peers/node_modules holds the npm package <paramref name="module"/>.</summary>
+    public static string RequireNodeWithPeerModule(string module)
     {
         string node = RequireNode();
-        string wsPackage = Path.Combine(PeersDir, "node_modules", "ws", "package.json");
-        if (!File.Exists(wsPackage))
+        string package = Path.Combine(PeersDir, "node_modules", module, "package.json");
+        if (!File.Exists(package))
         {
-            throw Missing($"the npm package `ws` is not installed in {PeersDir}/node_modules", $"run `cd {PeersDir} && npm ci`");
+            throw Missing($"the npm package `{module}` is not installed in {PeersDir}/node_modules", $"run `cd {PeersDir} && npm ci`");
         }
 
         return node;
@@ -76,9 +82,20 @@ internal static class TestEnvironment
     /// <summary>Returns the python executable once it has been seen to import `websockets`.</summary>
     public static string RequirePythonWebsockets()
     {
-        if (s_pythonProblem.Value is { } problem)
+        if (s_websocketsProblem.Value is { } problem)
         {
             throw Missing(problem, "install the Debian package python3-websockets: apt-get install python3-websockets");
+        }
+
+        return Python;
+    }
+
+    /// <summary>Returns the python executable once it has been seen to import `autobahn` (AutobahnPython).</summary>
+    public static string RequirePythonAutobahn()
+    {
+        if (s_autobahnProblem.Value is { } problem)
+        {
+            throw Missing(problem, "install the Debian package python3-autobahn: apt-get install python3-autobahn");
         }
 
         return Python;
@@ -153,8 +170,8 @@ internal static class TestEnvironment
         return null;
     }
 
-    /// <summary>Returns why python cannot run the peers, or null when `import websockets` works.</summary>
-    private static string? CheckPython()
+    /// <summary>Returns why python cannot run a peer needing <paramref name="module"/>, or null when `import module` works.</summary>
+    private static string? CheckPythonModule(string module)
     {
         string python = Python;
         if (!File.Exists(python))
@@ -170,7 +187,7 @@ internal static class TestEnvironment
             UseShellExecute = false,
         };
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("import websockets, sys; sys.stdout.write(websockets.__version__)");
+        info.ArgumentList.Add($"import {module}, sys; sys.stdout.write({module}.__version__)");
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {python}.");
         try
         {
@@ -178,14 +195,14 @@ internal static class TestEnvironment
             Task<string> stderr = process.StandardError.ReadToEndAsync();
             if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
             {
-                return $"{python} -c 'import websockets' did not finish within 30 s";
+                return $"{python} -c 'import {module}' did not finish within 30 s";
             }
 
             process.WaitForExit();
             if (process.ExitCode != 0)
             {
                 string error = stderr.Wait(TimeSpan.FromSeconds(5)) ? stderr.Result.Trim() : string.Empty;
-                return $"{python} cannot import the `websockets` package ({error})";
+                return $"{python} cannot import the `{module}` package ({error})";
             }
 
             _ = stdout.Wait(TimeSpan.FromSeconds(5));

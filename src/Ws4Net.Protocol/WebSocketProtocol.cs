@@ -67,6 +67,7 @@ public sealed class WebSocketProtocol : IDisposable
     private bool _sendInMessage;
     private bool _sendCompressed;
     private PooledBufferWriter? _compressed;
+    private Encoder? _textEncoder;
     private WebSocketMessageType _sendMessageType;
     private readonly byte[] _maskPool;
     private int _maskPoolIndex;
@@ -853,15 +854,20 @@ public sealed class WebSocketProtocol : IDisposable
     public void WriteText(IBufferWriter<byte> output, ReadOnlySpan<char> text, bool endOfMessage = true, bool? compress = null)
     {
         ArgumentNullException.ThrowIfNull(output);
-        int byteCount = Encoding.UTF8.GetByteCount(text);
+        WebSocketOpcode opcode = BeginSend(WebSocketMessageType.Text);
+
+        // A message written in parts keeps one encoder, so a surrogate pair split between parts stays one character.
+        bool stateful = _sendInMessage || !endOfMessage;
+        Encoder? encoder = stateful ? _textEncoder ??= Encoding.UTF8.GetEncoder() : null;
+        int byteCount = encoder?.GetByteCount(text, endOfMessage) ?? Encoding.UTF8.GetByteCount(text);
         int max = _options.MaxSendFrameSize;
         bool compressing = _sendInMessage ? _sendCompressed : _codec is not null && (compress ?? byteCount >= _codec.Threshold);
         if ((max > 0 && byteCount > max) || compressing)
         {
-            byte[] rented = ArrayPool<byte>.Shared.Rent(byteCount);
+            byte[] rented = ArrayPool<byte>.Shared.Rent(Math.Max(byteCount, 1));
             try
             {
-                int written = Encoding.UTF8.GetBytes(text, rented);
+                int written = encoder?.GetBytes(text, rented, endOfMessage) ?? Encoding.UTF8.GetBytes(text, rented);
                 WriteMessage(output, WebSocketMessageType.Text, rented.AsSpan(0, written), endOfMessage, compressing);
             }
             finally
@@ -872,7 +878,6 @@ public sealed class WebSocketProtocol : IDisposable
             return;
         }
 
-        WebSocketOpcode opcode = BeginSend(WebSocketMessageType.Text);
         _sendCompressed = false;
         bool masked = _role == WebSocketRole.Client;
         int headerLength = WebSocketFrameEncoder.GetHeaderLength(byteCount, masked);
@@ -885,7 +890,15 @@ public sealed class WebSocketProtocol : IDisposable
 
         WebSocketFrameEncoder.WriteHeader(destination, opcode, endOfMessage, false, byteCount, masked ? key : default);
         Span<byte> payload = destination.Slice(headerLength, byteCount);
-        Encoding.UTF8.GetBytes(text, payload);
+        if (encoder is null)
+        {
+            Encoding.UTF8.GetBytes(text, payload);
+        }
+        else
+        {
+            encoder.GetBytes(text, payload, endOfMessage);
+        }
+
         if (masked)
         {
             WebSocketMasking.Apply(payload, key);

@@ -53,7 +53,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     public WebSocketServerOptions Options => _options;
 
     /// <summary>Gets the endpoint actually bound (with the real port when 0 was asked), once started.</summary>
-    public EndPoint? LocalEndPoint => _listener?.LocalEndPoint;
+    public EndPoint? LocalEndPoint { get; private set; }
 
     /// <summary>Gets a snapshot of the open connections.</summary>
     public IReadOnlyCollection<WebSocketConnection> Connections => _connections.Keys.ToArray();
@@ -152,6 +152,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
         listener.Listen(512);
         _listener = listener;
+        LocalEndPoint = listener.LocalEndPoint;
         LogListening(_logger, listener.LocalEndPoint?.ToString() ?? "?", _options.Certificate is not null);
         _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -283,7 +284,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
                     return;
                 }
 
-                connection = await UpgradeAsync(stream, socket, head, rest, timeout.Token).ConfigureAwait(false);
+                (connection, handler) = await UpgradeAsync(stream, socket, head, rest, timeout.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -301,7 +302,6 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             _handshakeSlots.Release();
             slot = false;
             _connections.TryAdd(connection, 0);
-            handler = _routes[Uri.UnescapeDataString(head.Path)].Route.HandlerFactory(connection.Request!, _options.Services);
             ConnectionOpened?.Invoke(connection);
             LogAccepted(_logger, connection.Id, connection.Request!.RemoteEndPoint?.ToString() ?? "?", connection.Request.Path, connection.Subprotocol ?? "-");
             if (_stopping.IsCancellationRequested)
@@ -309,7 +309,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
                 connection.SendCloseInBackground(WebSocketCloseCode.GoingAway, "server shutting down");
             }
 
-            await connection.RunAsync(handler, CancellationToken.None).ConfigureAwait(false);
+            await connection.RunAsync(handler!, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
         {
@@ -369,13 +369,13 @@ public sealed partial class WebSocketServer : IAsyncDisposable
                     return (result.Head, buffer.AsMemory(result.Consumed, length - result.Consumed), buffer);
                 case HttpHeadParseStatus.Invalid:
                     ArrayPool<byte>.Shared.Return(buffer);
-                    await WritePlainAsync(stream, result.ErrorStatusCode, result.ErrorReason ?? "Bad request", null, cancellationToken).ConfigureAwait(false);
+                    await WritePlainAsync(stream, result.ErrorStatusCode, result.ErrorReason ?? "Bad request", null, null, cancellationToken).ConfigureAwait(false);
                     return (null, default, null);
             }
         }
     }
 
-    private async Task<WebSocketConnection?> UpgradeAsync(Stream stream, Socket socket, HttpRequestHead head, ReadOnlyMemory<byte> rest, CancellationToken cancellationToken)
+    private async Task<(WebSocketConnection? Connection, WebSocketHandler? Handler)> UpgradeAsync(Stream stream, Socket socket, HttpRequestHead head, ReadOnlyMemory<byte> rest, CancellationToken cancellationToken)
     {
         string path = Uri.UnescapeDataString(head.Path);
         bool routed = _routes.TryGetValue(path, out var entry);
@@ -385,19 +385,37 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             HttpFallbackResponse? fallback = _options.HttpFallback?.Invoke(head);
             if (fallback is null && routed)
             {
-                await WritePlainAsync(stream, 426, "This path speaks WebSocket: send an Upgrade: websocket request.", "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", cancellationToken).ConfigureAwait(false);
-                return null;
+                await WritePlainAsync(stream, 426, "This path speaks WebSocket: send an Upgrade: websocket request.", "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", head, cancellationToken).ConfigureAwait(false);
+                return default;
             }
 
             fallback ??= HttpFallbackResponse.Text(404, "Not found");
             await WriteFallbackAsync(stream, head, fallback, cancellationToken).ConfigureAwait(false);
-            return null;
+            return default;
         }
 
         if (!routed)
         {
-            await WritePlainAsync(stream, 404, $"No WebSocket endpoint at {path}", null, cancellationToken).ConfigureAwait(false);
-            return null;
+            await WritePlainAsync(stream, 404, $"No WebSocket endpoint at {path}", null, head, cancellationToken).ConfigureAwait(false);
+            return default;
+        }
+
+        WebSocketUpgradeRequest? request = null;
+        WebSocketHandler? handler = null;
+        if (result.IsAccepted)
+        {
+            // Build the handler before answering 101: a factory that fails is a server error (500), not a WebSocket.
+            request = new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol);
+            try
+            {
+                handler = entry.Route.HandlerFactory(request, _options.Services);
+            }
+            catch (Exception ex)
+            {
+                LogHandlerFactoryFailed(_logger, path, ex);
+                await WritePlainAsync(stream, 500, "The WebSocket handler could not be created.", null, head, cancellationToken).ConfigureAwait(false);
+                return default;
+            }
         }
 
         var response = new PooledBufferWriter();
@@ -414,11 +432,10 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         if (!result.IsAccepted)
         {
             LogRejected(_logger, socket.RemoteEndPointOrNull(), path, result.StatusCode, result.Reason);
-            return null;
+            return default;
         }
 
-        var request = new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol);
-        return new WebSocketConnection(stream, WebSocketRole.Server, _options.Connection, request, result.Subprotocol, rest, _connectionLogger, result.PerMessageDeflate);
+        return (new WebSocketConnection(stream, WebSocketRole.Server, _options.Connection, request, result.Subprotocol, rest, _connectionLogger, result.PerMessageDeflate), handler);
     }
 
     private static async Task WriteFallbackAsync(Stream stream, HttpRequestHead head, HttpFallbackResponse response, CancellationToken cancellationToken)
@@ -435,14 +452,19 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task WritePlainAsync(Stream stream, int status, string reason, string? extraHeaders, CancellationToken cancellationToken)
+    private static async Task WritePlainAsync(Stream stream, int status, string reason, string? extraHeaders, HttpRequestHead? request, CancellationToken cancellationToken)
     {
+        bool headOnly = string.Equals(request?.Method, "HEAD", StringComparison.Ordinal);
         byte[] body = Encoding.UTF8.GetBytes(reason + "\n");
         string head = $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n{extraHeaders}Connection: close\r\n\r\n";
         try
         {
             await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken).ConfigureAwait(false);
-            await stream.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+            if (!headOnly)
+            {
+                await stream.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+            }
+
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (IOException)
@@ -483,6 +505,9 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Accept failed: {Error}")]
     private static partial void LogAcceptError(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Error, Message = "The handler factory for {Path} threw; answered 500")]
+    private static partial void LogHandlerFactoryFailed(ILogger logger, string path, Exception exception);
 
     [LoggerMessage(EventId = 106, Level = LogLevel.Error, Message = "Unexpected error in a connection")]
     private static partial void LogUnexpected(ILogger logger, Exception exception);

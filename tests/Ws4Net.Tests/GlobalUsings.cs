@@ -1,0 +1,1 @@
+global using Ws4Net.Protocol;

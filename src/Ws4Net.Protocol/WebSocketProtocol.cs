@@ -53,6 +53,7 @@ public sealed class WebSocketProtocol : IDisposable
     private bool _frameRsv1;
     private bool _messageCompressed;
     private long _messageInflated;
+    private long _messageCompressedBytes;
     private long _frameInflated;
     private WebSocketMessageType _messageType;
     private long _messageLength;
@@ -66,6 +67,7 @@ public sealed class WebSocketProtocol : IDisposable
     // ---- send side ----
     private bool _sendInMessage;
     private bool _sendCompressed;
+    private long _sendCompressedBytes;
     private PooledBufferWriter? _compressed;
     private Encoder? _textEncoder;
     private WebSocketMessageType _sendMessageType;
@@ -391,6 +393,7 @@ public sealed class WebSocketProtocol : IDisposable
                 _messageType = (WebSocketMessageType)_frameOpcode;
                 _messageCompressed = _frameRsv1;
                 _messageInflated = 0;
+                _messageCompressedBytes = 0;
                 _utf8.Reset();
             }
 
@@ -555,8 +558,12 @@ public sealed class WebSocketProtocol : IDisposable
     {
         ZlibInflater inflater = _codec!.BeginInflate();
         int before = _assemblyLength;
+        _messageCompressedBytes += segment.Length;
+
+        // A compressed message with no payload bytes at all is an empty message: inflating the bare tail
+        // would leave the inflater inside a stored block and corrupt the next message.
         if (!InflateInto(inflater, segment, out protocolEvent)
-            || (endOfMessage && !InflateInto(inflater, PerMessageDeflateCodec.Tail, out protocolEvent)))
+            || (endOfMessage && _messageCompressedBytes > 0 && !InflateInto(inflater, PerMessageDeflateCodec.Tail, out protocolEvent)))
         {
             return true;
         }
@@ -809,12 +816,22 @@ public sealed class WebSocketProtocol : IDisposable
         if (opcode != WebSocketOpcode.Continuation)
         {
             _sendCompressed = _codec is not null && (compress ?? payload.Length >= _codec.Threshold);
+            _sendCompressedBytes = 0;
         }
 
         if (_sendCompressed)
         {
             _compressed ??= new PooledBufferWriter();
             _codec!.Compress(payload, _compressed, endOfMessage);
+            _sendCompressedBytes += _compressed.WrittenCount;
+            if (endOfMessage && _sendCompressedBytes == 0)
+            {
+                // zlib writes nothing for a flush without new input; an empty compressed message is the
+                // header of an empty stored block, 0x00, which with the receiver's tail is complete (RFC 7692 §7.2.3.6).
+                _compressed.GetSpan(1)[0] = 0x00;
+                _compressed.Advance(1);
+            }
+
             WriteDataFrames(output, opcode, _compressed.WrittenSpan, endOfMessage, rsv1: opcode != WebSocketOpcode.Continuation);
             _compressed.Reset();
         }

@@ -67,7 +67,6 @@ public sealed class WebSocketProtocol : IDisposable
     // ---- send side ----
     private bool _sendInMessage;
     private bool _sendCompressed;
-    private long _sendCompressedBytes;
     private PooledBufferWriter? _compressed;
     private Encoder? _textEncoder;
     private WebSocketMessageType _sendMessageType;
@@ -217,6 +216,19 @@ public sealed class WebSocketProtocol : IDisposable
                 consumed = pos;
                 return false;
             }
+        }
+    }
+
+    /// <summary>
+    /// Returns the reassembly buffer of the last delivered message to the pool now, instead of at the
+    /// next <see cref="TryReadEvent"/> call. A driver calls it before it waits for more bytes, so an idle
+    /// connection holds no receive buffer. The last event's payload is invalid afterwards. Receive side only.
+    /// </summary>
+    public void ReleaseBuffers()
+    {
+        if (_releaseAssembly)
+        {
+            ReleaseAssembly();
         }
     }
 
@@ -614,13 +626,24 @@ public sealed class WebSocketProtocol : IDisposable
     {
         failure = default;
         long maxMessage = Math.Min(_options.MaxMessageSize, MaxArrayLength - 1);
+        Span<byte> probe = stackalloc byte[1];
         while (true)
         {
-            // Room for at most one byte past the limit, so an overrun is seen without buffering more.
-            long remaining = maxMessage - _messageInflated + 1;
-            int want = (int)Math.Min(Math.Max(4096L, input.Length * 4L), Math.Min(remaining, 1 << 20));
-            EnsureAssembly(_assemblyLength + want);
-            Span<byte> free = _assembly.AsSpan(_assemblyLength, want);
+            // Inflate up to the limit into the assembly buffer; at the limit, one more byte into a probe
+            // tells an overrun (a compression bomb) without buffering anything past the limit.
+            long remaining = Math.Min(maxMessage - _messageInflated, _options.MaxFrameSize - _frameInflated);
+            scoped Span<byte> free;
+            if (remaining > 0)
+            {
+                int want = (int)Math.Min(Math.Max(4096L, input.Length * 8L), Math.Min(remaining, 1 << 20));
+                EnsureAssembly(_assemblyLength + want);
+                free = _assembly.AsSpan(_assemblyLength, want);
+            }
+            else
+            {
+                free = probe;
+            }
+
             if (!inflater.Inflate(input, free, out int consumed, out int written))
             {
                 _codec!.AbandonInflate();
@@ -628,10 +651,21 @@ public sealed class WebSocketProtocol : IDisposable
                 return false;
             }
 
-            _assemblyLength += written;
+            if (remaining <= 0 && written > 0)
+            {
+                _codec!.AbandonInflate();
+                failure = Fail(WebSocketCloseCode.MessageTooBig, "decompressed message larger than the configured limit");
+                return false;
+            }
+
+            if (remaining > 0)
+            {
+                _assemblyLength += written;
+            }
+
             _messageInflated += written;
             _frameInflated += written;
-            if (_messageInflated > _options.MaxMessageSize || _frameInflated > _options.MaxFrameSize)
+            if (_messageInflated > maxMessage || _frameInflated > _options.MaxFrameSize)
             {
                 _codec!.AbandonInflate();
                 failure = Fail(WebSocketCloseCode.MessageTooBig, "decompressed message larger than the configured limit");
@@ -665,7 +699,7 @@ public sealed class WebSocketProtocol : IDisposable
             return;
         }
 
-        long grown = Math.Max(needed, Math.Min((long)(_assembly?.Length ?? 0) * 2, Math.Min(_options.MaxMessageSize + 1, MaxArrayLength)));
+        long grown = Math.Max(needed, Math.Min((long)(_assembly?.Length ?? 0) * 2, Math.Min(_options.MaxMessageSize, MaxArrayLength)));
         byte[] bigger = ArrayPool<byte>.Shared.Rent((int)Math.Max(grown, 256));
         if (_assembly is not null)
         {
@@ -816,21 +850,12 @@ public sealed class WebSocketProtocol : IDisposable
         if (opcode != WebSocketOpcode.Continuation)
         {
             _sendCompressed = _codec is not null && (compress ?? payload.Length >= _codec.Threshold);
-            _sendCompressedBytes = 0;
         }
 
         if (_sendCompressed)
         {
             _compressed ??= new PooledBufferWriter();
             _codec!.Compress(payload, _compressed, endOfMessage);
-            _sendCompressedBytes += _compressed.WrittenCount;
-            if (endOfMessage && _sendCompressedBytes == 0)
-            {
-                // zlib writes nothing for a flush without new input; an empty compressed message is the
-                // header of an empty stored block, 0x00, which with the receiver's tail is complete (RFC 7692 §7.2.3.6).
-                _compressed.GetSpan(1)[0] = 0x00;
-                _compressed.Advance(1);
-            }
 
             WriteDataFrames(output, opcode, _compressed.WrittenSpan, endOfMessage, rsv1: opcode != WebSocketOpcode.Continuation);
             _compressed.Reset();

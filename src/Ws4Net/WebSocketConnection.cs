@@ -639,6 +639,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
             _readEnd = 0;
             if (_options.UseZeroByteReads)
             {
+                _protocol.ReleaseBuffers();
                 if (_readBuffer is not null)
                 {
                     ArrayPool<byte>.Shared.Return(_readBuffer);

@@ -58,9 +58,18 @@ internal sealed class PerMessageDeflateCodec : IDisposable
             return;
         }
 
-        if (output.WrittenCount - start >= 4 && output.WrittenSpan[^4..].SequenceEqual(Tail))
+        int produced = output.WrittenCount - start;
+        if (produced >= 4 && output.WrittenSpan[^4..].SequenceEqual(Tail))
         {
             output.Truncate(4);
+        }
+        else if (produced == 0)
+        {
+            // zlib writes nothing for a flush without new input. The message must still end on a block
+            // boundary once the receiver appends the tail: 0x00 starts an empty stored block, and
+            // 0x00 + 00 00 FF FF completes it (RFC 7692 §7.2.3.6). This also covers an empty message.
+            output.GetSpan(1)[0] = 0x00;
+            output.Advance(1);
         }
 
         if (_sendPooled)

@@ -48,9 +48,18 @@ public static class WebSocketClient
         Stream? stream = null;
         try
         {
-            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            int port = uri.IsDefaultPort ? (handshake.IsSecure ? 443 : 80) : uri.Port;
-            await socket.ConnectAsync(uri.DnsSafeHost, port, timeout.Token).ConfigureAwait(false);
+            if (options.UnixSocketPath is { } path)
+            {
+                socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), timeout.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                int port = uri.IsDefaultPort ? (handshake.IsSecure ? 443 : 80) : uri.Port;
+                await socket.ConnectAsync(uri.DnsSafeHost, port, timeout.Token).ConfigureAwait(false);
+            }
+
             stream = new NetworkStream(socket, ownsSocket: true);
             socket = null;
 

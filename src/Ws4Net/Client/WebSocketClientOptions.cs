@@ -53,6 +53,12 @@ public sealed class WebSocketClientOptions
     /// <summary>Gets or sets the permessage-deflate offer (RFC 7692), or <see langword="null"/> (the default) to offer no compression.</summary>
     public Protocol.Compression.PerMessageDeflateOptions? PerMessageDeflate { get; set; }
 
+    /// <summary>
+    /// Gets or sets a Unix domain socket to connect to instead of the URI's host and port (the URI still
+    /// gives the scheme, Host header and path), or <see langword="null"/> for TCP.
+    /// </summary>
+    public string? UnixSocketPath { get; set; }
+
     /// <summary>Gets or sets the TLS server name (SNI) to use instead of the URI's host, or <see langword="null"/>.</summary>
     public string? TlsServerName { get; set; }
 

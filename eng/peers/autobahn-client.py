@@ -26,71 +26,30 @@ stdout: one "OK <what> <detail>" line per check, then "ALL OK" (exit 0), or
 example why it dropped the connection) go to stderr.
 """
 
-import argparse
 import asyncio
+import os
 import sys
 
 import txaio
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the shared modules
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+
 txaio.use_asyncio()
 
 from autobahn.asyncio.websocket import WebSocketClientFactory, WebSocketClientProtocol  # noqa: E402
-
-STEP_TIMEOUT = 10.0
-MAX_PAYLOAD = 64 * 1024 * 1024
-TEXT_SIZES = [0, 1, 125, 126, 65535, 65536, 1048576]
-BINARY_SIZES = [0, 125, 126, 65535, 65536, 1048576]
-PING_PAYLOAD = b"ping!"
-CLOSE_CODE = 4000
-CLOSE_REASON = "done"
-
-
-class Failure(Exception):
-    pass
-
-
-def ok(line):
-    print(f"OK {line}", flush=True)
-
-
-def make_text(byte_length):
-    """A str whose UTF-8 encoding is exactly byte_length bytes, cycling through
-    a pattern that mixes 1-, 2-, 3- and 4-byte characters; ASCII pads the tail."""
-    pattern = "Ws4Net é€😀 "
-    parts = []
-    used = 0
-    k = 0
-    while used < byte_length:
-        ch = pattern[k % len(pattern)]
-        k += 1
-        size = len(ch.encode("utf-8"))
-        if used + size <= byte_length:
-            parts.append(ch)
-            used += size
-        else:
-            parts.append(".")
-            used += 1
-    return "".join(parts)
-
-
-def make_binary(length, seed=0):
-    """Deterministic pseudo-random bytes (xorshift32), seeded by the length."""
-    out = bytearray(length)
-    x = (0x9E3779B9 ^ length ^ (seed * 0x85EBCA6B)) & 0xFFFFFFFF or 1
-    for i in range(length):
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        out[i] = x & 0xFF
-    return bytes(out)
-
-
-def first_difference(a, b):
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n
+from peer_common import (  # noqa: E402
+    MAX_SIZE,
+    STEP_TIMEOUT,
+    Failure,
+    client_main,
+    echo_checks,
+    first_difference,
+    make_binary,
+    make_text,
+    ok,
+    ping_and_close_checks,
+)
 
 
 class Session:
@@ -153,29 +112,71 @@ def check_echo(name, sent, is_binary, reply):
     ok(name)
 
 
-async def echo_check(proto, session, name, payload, is_binary, fragment_size=None):
-    proto.sendMessage(payload, isBinary=is_binary, fragmentSize=fragment_size)
-    check_echo(name, payload, is_binary, await next_item(session, session.messages, name))
+class AutobahnPeer:
+    """The client adapter (see peer_common) over an open ClientProtocol."""
+
+    def __init__(self, proto, session):
+        self.proto = proto
+        self.session = session
+
+    async def echo(self, name, payload, fragment_size=None):
+        """payload: str (sent as text) or bytes (binary); fragment_size: let
+        sendMessage split the message into frames of at most that many bytes."""
+        is_binary = isinstance(payload, bytes)
+        data = payload if is_binary else payload.encode("utf-8")
+        self.proto.sendMessage(data, isBinary=is_binary, fragmentSize=fragment_size)
+        check_echo(name, data, is_binary, await next_item(self.session, self.session.messages, name))
+
+    async def streamed(self, name, pieces, is_binary):
+        """Sends one message frame by frame: pieces[0], a ping, an empty frame, the
+        other pieces, then endMessage() (an empty final continuation frame)."""
+        proto, session = self.proto, self.session
+        ping = f"between fragments of {name}".encode("utf-8")[:125]
+        proto.beginMessage(isBinary=is_binary)
+        for index, piece in enumerate(pieces):
+            proto.beginMessageFrame(len(piece))
+            rest = proto.sendMessageFrameData(piece)
+            if rest != 0:
+                raise Failure(f"{name}: frame-level send left {rest} bytes unaccounted")
+            if index == 0:
+                proto.sendPing(ping)
+                proto.sendMessageFrame(b"")
+        proto.endMessage()
+        pong = await next_item(session, session.pongs, f"{name} (pong between fragments)")
+        if pong != ping:
+            raise Failure(f"{name}: pong between fragments carried {pong!r}")
+        check_echo(name, b"".join(pieces), is_binary, await next_item(session, session.messages, name))
+
+    async def ping(self, name, payload):
+        self.proto.sendPing(payload)
+        pong = await next_item(self.session, self.session.pongs, name)
+        if pong != payload:
+            raise Failure(f"{name}: pong payload was {pong!r}")
+
+    async def close(self, name, code, reason):
+        self.proto.sendClose(code=code, reason=reason)
+        try:
+            was_clean, got_code, got_reason = await asyncio.wait_for(asyncio.shield(self.session.closed), STEP_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise Failure(f"{name}: timeout after {STEP_TIMEOUT:g} s") from None
+        if got_code != code:
+            raise Failure(f"{name}: server close frame carried code {got_code} (reason {got_reason!r}, clean {was_clean})")
+        if not was_clean:
+            raise Failure(f"{name}: the close handshake was not clean (code {got_code}, reason {got_reason!r})")
+        return got_reason or ""
 
 
-async def streamed_check(proto, session, name, pieces, is_binary):
-    """Sends one message frame by frame: pieces[0], a ping, an empty frame, the
-    other pieces, then endMessage() (an empty final continuation frame)."""
-    ping = f"between fragments of {name}".encode("utf-8")[:125]
-    proto.beginMessage(isBinary=is_binary)
-    for index, piece in enumerate(pieces):
-        proto.beginMessageFrame(len(piece))
-        rest = proto.sendMessageFrameData(piece)
-        if rest != 0:
-            raise Failure(f"{name}: frame-level send left {rest} bytes unaccounted")
-        if index == 0:
-            proto.sendPing(ping)
-            proto.sendMessageFrame(b"")
-    proto.endMessage()
-    pong = await next_item(session, session.pongs, f"{name} (pong between fragments)")
-    if pong != ping:
-        raise Failure(f"{name}: pong between fragments carried {pong!r}")
-    check_echo(name, b"".join(pieces), is_binary, await next_item(session, session.messages, name))
+async def fragmented_checks(peer):
+    await peer.echo("fragmented text 3-byte fragments", "fragmented 😀 text € end", fragment_size=3)
+    await peer.echo("fragmented text 4093-byte fragments", make_text(200_000), fragment_size=4093)
+    await peer.echo("fragmented binary 65536-byte fragments", make_binary(300_000, seed=1), fragment_size=65536)
+    await peer.echo("fragmented binary 1-byte fragments", make_binary(1000, seed=2), fragment_size=1)
+
+    streamed_text = "Grüße 😀 streamed ✓".encode("utf-8")
+    emoji = streamed_text.index(b"\xf0")
+    await peer.streamed("streamed text", [streamed_text[: emoji + 2], streamed_text[emoji + 2 :]], False)
+    streamed_binary = make_binary(200_000, seed=3)
+    await peer.streamed("streamed binary", [streamed_binary[:70_000], streamed_binary[70_000:]], True)
 
 
 async def run(url):
@@ -185,8 +186,8 @@ async def run(url):
     factory = WebSocketClientFactory(url)
     factory.protocol = type("BoundClientProtocol", (ClientProtocol,), {"session": session})
     factory.setProtocolOptions(
-        maxMessagePayloadSize=MAX_PAYLOAD,
-        maxFramePayloadSize=MAX_PAYLOAD,
+        maxMessagePayloadSize=MAX_SIZE,
+        maxFramePayloadSize=MAX_SIZE,
         # Offer no permessage-deflate (compression is tested elsewhere).
         perMessageCompressionOffers=[],
         perMessageCompressionAccept=lambda response: None,
@@ -217,66 +218,19 @@ async def run(url):
             raise Failure(f"connect: opening handshake timeout after {STEP_TIMEOUT:g} s") from None
         ok(f"connect {url}")
 
-        for size in TEXT_SIZES:
-            data = make_text(size).encode("utf-8")
-            if len(data) != size:
-                raise Failure(f"text {size}: generator produced {len(data)} bytes")
-            await echo_check(proto, session, f"text {size}", data, False)
-
-        for size in BINARY_SIZES:
-            await echo_check(proto, session, f"binary {size}", make_binary(size), True)
-
-        small_text = "fragmented 😀 text € end".encode("utf-8")
-        await echo_check(proto, session, "fragmented text 3-byte fragments", small_text, False, fragment_size=3)
-        await echo_check(proto, session, "fragmented text 4093-byte fragments", make_text(200_000).encode("utf-8"), False, fragment_size=4093)
-        await echo_check(proto, session, "fragmented binary 65536-byte fragments", make_binary(300_000, seed=1), True, fragment_size=65536)
-        await echo_check(proto, session, "fragmented binary 1-byte fragments", make_binary(1000, seed=2), True, fragment_size=1)
-
-        streamed_text = "Grüße 😀 streamed ✓".encode("utf-8")
-        emoji = streamed_text.index(b"\xf0")
-        await streamed_check(proto, session, "streamed text", [streamed_text[: emoji + 2], streamed_text[emoji + 2 :]], False)
-        streamed_binary = make_binary(200_000, seed=3)
-        await streamed_check(proto, session, "streamed binary", [streamed_binary[:70_000], streamed_binary[70_000:]], True)
-
-        name = f"ping {PING_PAYLOAD.decode()}"
-        proto.sendPing(PING_PAYLOAD)
-        pong = await next_item(session, session.pongs, name)
-        if pong != PING_PAYLOAD:
-            raise Failure(f"{name}: pong payload was {pong!r}")
-        ok(name)
-
-        name = f"close {CLOSE_CODE}"
-        proto.sendClose(code=CLOSE_CODE, reason=CLOSE_REASON)
-        try:
-            was_clean, code, reason = await asyncio.wait_for(asyncio.shield(session.closed), STEP_TIMEOUT)
-        except asyncio.TimeoutError:
-            raise Failure(f"{name}: timeout after {STEP_TIMEOUT:g} s") from None
-        if code != CLOSE_CODE:
-            raise Failure(f"{name}: server close frame carried code {code} (reason {reason!r}, clean {was_clean})")
-        if not was_clean:
-            raise Failure(f"{name}: the close handshake was not clean (code {code}, reason {reason!r})")
-        ok(f"{name} {reason or ''}".rstrip())
+        peer = AutobahnPeer(proto, session)
+        await echo_checks(peer)
+        await fragmented_checks(peer)
+        await ping_and_close_checks(peer)
     finally:
         if not transport.is_closing():
             transport.abort()
 
 
-def main():
-    parser = argparse.ArgumentParser(description="AutobahnPython interop client for Ws4Net tests")
-    parser.add_argument("--url", required=True, help="echo endpoint, e.g. ws://127.0.0.1:PORT/echo")
-    args = parser.parse_args()
-    txaio.start_logging(level="warn", out=sys.stderr)
-    try:
-        asyncio.run(run(args.url))
-    except Failure as exc:
-        print(f"FAIL {exc}", flush=True)
-        sys.exit(1)
-    except Exception as exc:  # anything unforeseen is still a FAIL line, not a traceback only
-        print(f"FAIL unexpected: {type(exc).__name__}: {exc}", flush=True)
-        sys.exit(1)
-    print("ALL OK", flush=True)
-    sys.exit(0)
-
-
 if __name__ == "__main__":
-    main()
+    client_main(
+        "AutobahnPython interop client for Ws4Net tests",
+        run,
+        # Autobahn's warnings (for example why it dropped the connection) to stderr.
+        setup=lambda: txaio.start_logging(level="warn", out=sys.stderr),
+    )

@@ -32,25 +32,21 @@ stderr. Exits when stdin reaches EOF (unless --ignore-stdin) or on
 SIGTERM/SIGINT.
 """
 
-import argparse
 import asyncio
 import os
-import signal
 import sys
-import threading
 
 import txaio
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the shared modules
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
 txaio.use_asyncio()
 
 from autobahn.asyncio.websocket import WebSocketServerFactory, WebSocketServerProtocol  # noqa: E402
+from peer_common import MAX_SIZE, report_closed, server_main  # noqa: E402
 
-MAX_PAYLOAD = 64 * 1024 * 1024
 HANDSHAKE_TIMEOUT = 10
-
-
-def log(message):
-    print(f"autobahn-echo-server: {message}", file=sys.stderr, flush=True)
 
 
 def first_param(params, name):
@@ -86,21 +82,15 @@ class EchoProtocol(WebSocketServerProtocol):
             self.sendClose(code=self.close_code, reason="autobahn closing")
 
     def onClose(self, wasClean, code, reason):
-        code_text = "none" if code is None else str(code)
-        reason_text = "" if reason is None else str(reason).replace("\n", " ")
-        print(
-            f"CLOSED id={self.tag} clean={'true' if wasClean else 'false'} code={code_text} reason={reason_text}",
-            file=sys.stderr,
-            flush=True,
-        )
+        report_closed(self.tag, wasClean, code, reason)
 
 
 def make_factory():
     factory = WebSocketServerFactory()
     factory.protocol = EchoProtocol
     factory.setProtocolOptions(
-        maxMessagePayloadSize=MAX_PAYLOAD,
-        maxFramePayloadSize=MAX_PAYLOAD,
+        maxMessagePayloadSize=MAX_SIZE,
+        maxFramePayloadSize=MAX_SIZE,
         # Decline every permessage-deflate offer (compression is tested elsewhere).
         perMessageCompressionAccept=lambda offers: None,
         echoCloseCodeReason=True,
@@ -117,58 +107,12 @@ def make_factory():
     return factory
 
 
-def watch_stdin(loop, stop):
-    """Blocks on stdin in a daemon thread and signals `stop` at EOF."""
-
-    def run():
-        try:
-            fd = sys.stdin.fileno()
-            while os.read(fd, 65536):
-                pass
-        except (OSError, ValueError, AttributeError):
-            pass
-        loop.call_soon_threadsafe(request_stop, stop, "stdin closed")
-
-    threading.Thread(target=run, name="stdin-watch", daemon=True).start()
-
-
-def request_stop(stop, why):
-    if not stop.done():
-        log(f"stopping ({why})")
-        stop.set_result(None)
-
-
-async def main():
-    parser = argparse.ArgumentParser(description="AutobahnPython echo server for Ws4Net interop tests")
-    parser.add_argument("--port", type=int, default=0, help="TCP port, 0 = ephemeral (default)")
-    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--ignore-stdin", action="store_true", help="do not exit when stdin closes")
-    args = parser.parse_args()
-    if not 0 <= args.port <= 65535:
-        parser.error("invalid --port")
-
+async def start(args):
     # Autobahn's warnings (failed connections, protocol violations) to stderr.
     txaio.start_logging(level="warn", out=sys.stderr)
-
     loop = asyncio.get_running_loop()
-    stop = loop.create_future()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, request_stop, stop, sig.name)
-
-    server = await loop.create_server(make_factory(), args.host, args.port)
-    port = server.sockets[0].getsockname()[1]
-    print(f"LISTENING {port}", flush=True)
-
-    if not args.ignore_stdin:
-        watch_stdin(loop, stop)
-
-    await stop
-    server.close()
-    try:
-        await asyncio.wait_for(server.wait_closed(), timeout=2)
-    except asyncio.TimeoutError:
-        pass
+    return await loop.create_server(make_factory(), args.host, args.port)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    server_main("autobahn-echo-server", "AutobahnPython echo server for Ws4Net interop tests", start)

@@ -27,63 +27,15 @@
 
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { MAX_PAYLOAD, logger, parseServerArgs, reportClosed, runServer } from './lib/peer-common.mjs';
 
 // faye-websocket is CommonJS.
 const require = createRequire(import.meta.url);
 const WebSocket = require('faye-websocket');
 
-const MAX_LENGTH = 64 * 1024 * 1024;
-
-function parseArgs(argv) {
-  const opts = { port: 0, host: '127.0.0.1', ignoreStdin: false };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let value;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) {
-      value = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const next = () => {
-      if (value !== undefined) return value;
-      if (i + 1 >= argv.length) usage(`missing value for ${arg}`);
-      return argv[++i];
-    };
-    switch (arg) {
-      case '--port': {
-        const port = Number(next());
-        if (!Number.isInteger(port) || port < 0 || port > 65535) usage('invalid --port');
-        opts.port = port;
-        break;
-      }
-      case '--host':
-        opts.host = next();
-        break;
-      case '--ignore-stdin':
-        opts.ignoreStdin = true;
-        break;
-      case '-h':
-      case '--help':
-        usage();
-        break;
-      default:
-        usage(`unknown argument ${arg}`);
-    }
-  }
-  return opts;
-}
-
-function usage(error) {
-  if (error) process.stderr.write(`faye-echo-server: ${error}\n`);
-  process.stderr.write('usage: node faye-echo-server.mjs [--port 0] [--host 127.0.0.1] [--ignore-stdin]\n');
-  process.exit(error ? 2 : 0);
-}
-
-function log(message) {
-  process.stderr.write(`faye-echo-server: ${message}\n`);
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const NAME = 'faye-echo-server';
+const opts = parseServerArgs(NAME, 'node faye-echo-server.mjs [--port 0] [--host 127.0.0.1] [--ignore-stdin]');
+const log = logger(NAME);
 const sockets = new Set();
 
 const server = http.createServer((request, response) => {
@@ -102,7 +54,7 @@ server.on('upgrade', (request, socket, body) => {
   const closeCode = query.has('close') ? Number(query.get('close')) : null;
 
   // No extensions: faye only negotiates what is passed in `extensions`.
-  const ws = new WebSocket(request, socket, body, [], { extensions: [], maxLength: MAX_LENGTH });
+  const ws = new WebSocket(request, socket, body, [], { extensions: [], maxLength: MAX_PAYLOAD });
   sockets.add(ws);
   let echoed = 0;
   let sawError = null;
@@ -118,9 +70,7 @@ server.on('upgrade', (request, socket, body) => {
   });
   ws.on('close', (event) => {
     sockets.delete(ws);
-    const clean = event.code !== 1006 && sawError === null;
-    const reason = String(event.reason ?? '').replace(/\n/g, ' ');
-    process.stderr.write(`CLOSED id=${tag} clean=${clean} code=${event.code} reason=${reason}\n`);
+    reportClosed(tag, event.code !== 1006 && sawError === null, event.code, event.reason);
   });
 });
 
@@ -129,35 +79,7 @@ server.on('clientError', (err, socket) => {
   socket.destroy();
 });
 
-server.on('error', (err) => {
-  log(`server error: ${err.message}`);
-  process.exit(1);
-});
-
-server.listen(opts.port, opts.host, () => {
-  const { port } = server.address();
-  // Writes to pipes and files are synchronous in Node on POSIX, so the line
-  // is flushed by the time write() returns.
-  process.stdout.write(`LISTENING ${port}\n`);
-});
-
-let stopping = false;
-function shutdown(why) {
-  if (stopping) return;
-  stopping = true;
-  log(`stopping (${why})`);
+runServer(NAME, server, opts, () => {
   for (const ws of sockets) ws.close(1001, 'server stopping');
-  server.close(() => process.exit(0));
-  // Never hang on shutdown.
-  setTimeout(() => process.exit(0), 2000).unref();
-}
-
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
-
-if (!opts.ignoreStdin) {
-  process.stdin.on('end', () => shutdown('stdin closed'));
-  process.stdin.on('close', () => shutdown('stdin closed'));
-  process.stdin.on('error', () => shutdown('stdin error'));
-  process.stdin.resume();
-}
+});
+server.listen(opts.port, opts.host);

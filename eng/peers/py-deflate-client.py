@@ -16,96 +16,37 @@ stdout: "OK extensions <answer>", one "OK <what>" line per check, then "ALL OK"
 (exit 0), or "FAIL <reason>" (exit 1). Usage errors exit 2.
 """
 
-import argparse
-import asyncio
+import itertools
+import os
 import random
 import sys
 
-import websockets
-import websockets.exceptions
+sys.dont_write_bytecode = True  # no __pycache__ beside the shared modules
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
-STEP_TIMEOUT = 10.0
-MAX_SIZE = 64 * 1024 * 1024
+from peer_common import Failure, client_main, make_text, ok, ping_and_close_checks  # noqa: E402
+from websockets_peer import connected, step  # noqa: E402
+
 SIZES = [0, 1, 125, 126, 65535, 65536, 1048576]
 
 
-class Failure(Exception):
-    pass
-
-
-def ok(line):
-    print(f"OK {line}", flush=True)
-
-
-def make_text(byte_length, compressible):
-    pattern = "permessage-deflate é€😀 " if compressible else "Ws4Net é€😀 zqjxkvbwy0123456789"
+def text(byte_length, compressible):
+    if compressible:
+        return make_text(byte_length, itertools.cycle("permessage-deflate é€😀 "))
     rng = random.Random(byte_length)
-    parts = []
-    used = 0
-    k = 0
-    while used < byte_length:
-        ch = pattern[k % len(pattern)] if compressible else rng.choice(pattern)
-        k += 1
-        size = len(ch.encode("utf-8"))
-        if used + size <= byte_length:
-            parts.append(ch)
-            used += size
-        else:
-            parts.append(".")
-            used += 1
-    return "".join(parts)
+    pattern = "Ws4Net é€😀 zqjxkvbwy0123456789"
+    return make_text(byte_length, (rng.choice(pattern) for _ in itertools.count()))
 
 
-def make_binary(length, compressible):
+def binary(length, compressible):
     if compressible:
         return bytes((i * 7) % 61 for i in range(length))
     return random.Random(length * 31).randbytes(length)
 
 
-def first_difference(a, b):
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n
-
-
-async def step(name, awaitable):
-    try:
-        return await asyncio.wait_for(awaitable, STEP_TIMEOUT)
-    except asyncio.TimeoutError:
-        raise Failure(f"{name}: timeout after {STEP_TIMEOUT:g} s") from None
-    except websockets.exceptions.ConnectionClosed as exc:
-        raise Failure(f"{name}: connection closed unexpectedly ({exc})") from None
-    except (OSError, websockets.exceptions.WebSocketException) as exc:
-        raise Failure(f"{name}: error: {exc}") from None
-
-
-async def echo_check(ws, name, payload):
-    await step(name, ws.send(payload))
-    reply = await step(name, ws.recv())
-    if isinstance(payload, str):
-        if not isinstance(reply, str):
-            raise Failure(f"{name}: echo arrived as binary")
-        sent, got = payload.encode("utf-8"), reply.encode("utf-8")
-    else:
-        if not isinstance(reply, bytes):
-            raise Failure(f"{name}: echo arrived as text")
-        sent, got = payload, reply
-    if sent != got:
-        raise Failure(f"{name}: echo differs (got {len(got)} bytes, first difference at byte {first_difference(got, sent)})")
-    ok(name)
-
-
 async def run(url):
-    ws = await step(
-        "connect",
-        websockets.connect(url, max_size=MAX_SIZE, compression="deflate", ping_interval=None, open_timeout=STEP_TIMEOUT - 0.5, close_timeout=0.5),
-    )
-    ws.close_timeout = STEP_TIMEOUT
-    ok(f"connect {url}")
-    try:
-        answer = ws.response_headers.get("Sec-WebSocket-Extensions", "")
+    async with connected(url, compression="deflate") as peer:
+        answer = peer.ws.response_headers.get("Sec-WebSocket-Extensions", "")
         if not answer.strip().lower().startswith("permessage-deflate"):
             raise Failure(f'extensions: the server did not accept permessage-deflate (answer: "{answer}")')
         ok(f"extensions {answer}")
@@ -113,57 +54,25 @@ async def run(url):
         for compressible in (True, False):
             kind = "compressible" if compressible else "random"
             for size in SIZES:
-                await echo_check(ws, f"text {kind} {size}", make_text(size, compressible))
+                await peer.echo(f"text {kind} {size}", text(size, compressible))
             for size in SIZES:
-                await echo_check(ws, f"binary {kind} {size}", make_binary(size, compressible))
+                await peer.echo(f"binary {kind} {size}", binary(size, compressible))
 
-        await echo_check(ws, "text empty after text", "")
-        await echo_check(ws, "binary empty after binary", b"")
-        await echo_check(ws, "text after empty", make_text(3000, True))
+        await peer.echo("text empty after text", "")
+        await peer.echo("binary empty after binary", b"")
+        await peer.echo("text after empty", text(3000, True))
 
         name = "fragments ending with an empty fragment"
-        whole = make_binary(30000, True)
-        await step(name, ws.send([whole[:10000], whole[10000:], b""]))
-        reply = await step(name, ws.recv())
+        whole = binary(30000, True)
+        await step(name, peer.ws.send([whole[:10000], whole[10000:], b""]))
+        reply = await step(name, peer.ws.recv())
         if reply != whole:
             raise Failure(f"{name}: echo differs (got {len(reply)} bytes)")
         ok(name)
-        await echo_check(ws, "message after the empty fragment", make_text(5000, True))
+        await peer.echo("message after the empty fragment", text(5000, True))
 
-        name = "ping ping!"
-        waiter = await step(name, ws.ping(b"ping!"))
-        await step(name, waiter)
-        ok(name)
-
-        name = "close 4000"
-        await step(name, ws.close(code=4000, reason="done"))
-        await step(name, ws.wait_closed())
-        received = ws.close_rcvd
-        if received is None:
-            raise Failure(f"{name}: server sent no close frame (close code {ws.close_code})")
-        if received.code != 4000:
-            raise Failure(f'{name}: server close frame carried code {received.code} (reason "{received.reason}")')
-        ok(f"{name} {received.reason}".rstrip())
-    finally:
-        if not ws.closed:
-            ws.transport.abort()
-
-
-def main():
-    parser = argparse.ArgumentParser(description="websockets interop client with permessage-deflate for Ws4Net tests")
-    parser.add_argument("--url", required=True, help="echo endpoint, e.g. ws://127.0.0.1:PORT/echo")
-    args = parser.parse_args()
-    try:
-        asyncio.run(run(args.url))
-    except Failure as exc:
-        print(f"FAIL {exc}", flush=True)
-        sys.exit(1)
-    except Exception as exc:
-        print(f"FAIL unexpected: {type(exc).__name__}: {exc}", flush=True)
-        sys.exit(1)
-    print("ALL OK", flush=True)
-    sys.exit(0)
+        await ping_and_close_checks(peer)
 
 
 if __name__ == "__main__":
-    main()
+    client_main("websockets interop client with permessage-deflate for Ws4Net tests", run)

@@ -46,18 +46,6 @@ internal sealed class FuzzRng
     /// <summary>A value in [<paramref name="min"/>, <paramref name="maxExclusive"/>).</summary>
     public int Next(int min, int maxExclusive) => maxExclusive <= min ? min : min + Next(maxExclusive - min);
 
-    /// <summary>A value in [<paramref name="min"/>, <paramref name="maxInclusive"/>].</summary>
-    public long NextLongInclusive(long min, long maxInclusive)
-    {
-        ulong range = (ulong)(maxInclusive - min);
-        if (range == ulong.MaxValue)
-        {
-            return (long)NextULong();
-        }
-
-        return min + (long)(NextULong() % (range + 1));
-    }
-
     public bool NextBool() => (NextULong() >> 63) != 0;
 
     /// <summary>True with probability <paramref name="percent"/>/100.</summary>

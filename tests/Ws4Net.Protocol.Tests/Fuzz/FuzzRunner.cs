@@ -158,14 +158,6 @@ internal static class Check
         }
     }
 
-    public static void That<T>(bool condition, Func<T, string> message, T state)
-    {
-        if (!condition)
-        {
-            throw new FuzzCheckException(message(state));
-        }
-    }
-
     public static FuzzCheckException Fail(string message) => new(message);
 }
 

@@ -159,7 +159,7 @@ internal static class Utf8Checks
                         left -= size;
                     }
 
-                    name = "random [" + EngineHarness.DescribeChunks(CollectionsMarshal.AsSpan(chunks)) + "]";
+                    name = chunks.Count > 64 ? "random" : "random [" + EngineHarness.DescribeChunks(CollectionsMarshal.AsSpan(chunks)) + "]";
                     break;
             }
 

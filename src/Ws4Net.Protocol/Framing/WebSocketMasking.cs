@@ -7,7 +7,7 @@ namespace Ws4Net.Protocol.Framing;
 
 /// <summary>
 /// XOR masking of frame payloads with a 32-bit masking key (RFC 6455 §5.3). The same operation masks
-/// and unmasks. Vectorized with <see cref="Vector256"/> / <see cref="Vector128"/> where the hardware
+/// and unmasks. Vectorized with <see cref="Vector512"/> / <see cref="Vector256"/> / <see cref="Vector128"/> where the hardware
 /// allows, then 8 bytes and finally 1 byte at a time. Stateless and thread-safe; allocates nothing.
 /// </summary>
 /// <remarks>
@@ -66,7 +66,17 @@ public static class WebSocketMasking
     private static void ApplyCore(ref byte src, ref byte dst, nuint length, uint key)
     {
         nuint i = 0;
-        if (Vector256.IsHardwareAccelerated && length >= (nuint)Vector256<byte>.Count)
+        if (Vector512.IsHardwareAccelerated && length >= (nuint)Vector512<byte>.Count)
+        {
+            Vector512<byte> k = Vector512.Create(key).AsByte();
+            nuint last = length - (nuint)Vector512<byte>.Count;
+            for (; i <= last; i += (nuint)Vector512<byte>.Count)
+            {
+                (Vector512.LoadUnsafe(ref src, i) ^ k).StoreUnsafe(ref dst, i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated && length - i >= (nuint)Vector256<byte>.Count)
         {
             Vector256<byte> k = Vector256.Create(key).AsByte();
             nuint last = length - (nuint)Vector256<byte>.Count;

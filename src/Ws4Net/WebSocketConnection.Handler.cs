@@ -97,20 +97,8 @@ public sealed partial class WebSocketConnection
     /// </summary>
     internal void SendCloseInBackground(WebSocketCloseCode code, string reason)
     {
-        bool sent = false;
-        lock (_pendingLock)
+        if (TryQueueClose(code, reason))
         {
-            if (Volatile.Read(ref _state) == (int)WebSocketConnectionState.Open && !_protocol.IsCloseSent)
-            {
-                _protocol.WriteClose(_pending, code, reason);
-                _closeInitiatedByUs = !_protocol.IsReceiveCompleted;
-                sent = true;
-            }
-        }
-
-        if (sent)
-        {
-            StartCloseTimer();
             _ = FlushInBackgroundAsync();
         }
     }

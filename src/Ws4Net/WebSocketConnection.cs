@@ -264,20 +264,8 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(code), (int)code, "This close code may not be sent (RFC 6455 §7.4).");
         }
 
-        bool sent = false;
-        lock (_pendingLock)
+        if (TryQueueClose(code, reason))
         {
-            if (Volatile.Read(ref _state) == (int)WebSocketConnectionState.Open && !_protocol.IsCloseSent)
-            {
-                _protocol.WriteClose(_pending, code, reason);
-                _closeInitiatedByUs = !_protocol.IsReceiveCompleted;
-                sent = true;
-            }
-        }
-
-        if (sent)
-        {
-            StartCloseTimer();
             try
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -306,6 +294,24 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
                 Volatile.Write(ref _readerActive, 0);
             }
         }
+    }
+
+    /// <summary>Queues our close frame (once) and starts the close timer; false when a close was already sent or the connection is over.</summary>
+    private bool TryQueueClose(WebSocketCloseCode code, string? reason)
+    {
+        lock (_pendingLock)
+        {
+            if (Volatile.Read(ref _state) != (int)WebSocketConnectionState.Open || _protocol.IsCloseSent)
+            {
+                return false;
+            }
+
+            _protocol.WriteClose(_pending, code, reason);
+            _closeInitiatedByUs = !_protocol.IsReceiveCompleted;
+        }
+
+        StartCloseTimer();
+        return true;
     }
 
     /// <summary>

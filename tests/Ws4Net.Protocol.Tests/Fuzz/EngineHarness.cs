@@ -23,6 +23,12 @@ internal sealed class EngineRun
     public bool ReceiveCompleted { get; set; }
 
     public int Calls { get; set; }
+
+    /// <summary>Gets or sets the managed bytes the engine allocated during the run (its constructor, reads, flushes and disposal), when measured.</summary>
+    public long AllocatedBytes { get; set; }
+
+    /// <summary>Gets or sets whether the engine held a zlib state at the end of the input, before it was disposed.</summary>
+    public bool HeldCompressionState { get; set; }
 }
 
 /// <summary>
@@ -39,7 +45,21 @@ internal static class EngineHarness
     /// <paramref name="lazyFlush"/> the pending output is written only once, at the end (a driver that
     /// lets owed pongs pile up), instead of after every call.
     /// </summary>
-    public static EngineRun Run(WebSocketRole role, FrameProfile profile, ReadOnlySpan<byte> input, ReadOnlySpan<int> chunks, string chunking, ReadOnlySpan<byte> junk, bool lazyFlush = false)
+    /// <remarks>
+    /// With <paramref name="perMessageDeflate"/> the engine runs with that permessage-deflate agreement and
+    /// must hold no zlib state once disposed; with <paramref name="measureAllocations"/> the managed bytes
+    /// allocated inside the engine's calls (not the harness's) are summed into <see cref="EngineRun.AllocatedBytes"/>.
+    /// </remarks>
+    public static EngineRun Run(
+        WebSocketRole role,
+        FrameProfile profile,
+        ReadOnlySpan<byte> input,
+        ReadOnlySpan<int> chunks,
+        string chunking,
+        ReadOnlySpan<byte> junk,
+        bool lazyFlush = false,
+        Ws4Net.Protocol.Compression.PerMessageDeflateParameters? perMessageDeflate = null,
+        bool measureAllocations = false)
     {
         bool fragments = profile.DeliverFragments;
         byte[] copy = input.ToArray();    // masked payloads are unmasked in place
@@ -53,7 +73,14 @@ internal static class EngineHarness
         bool done = false;
         int calls = 0;
 
-        using var protocol = new WebSocketProtocol(role, profile.Options);
+        long allocated = 0;
+        long mark = measureAllocations ? GC.GetAllocatedBytesForCurrentThread() : 0;
+        using var protocol = new WebSocketProtocol(role, profile.Options, perMessageDeflate);
+        if (measureAllocations)
+        {
+            allocated += GC.GetAllocatedBytesForCurrentThread() - mark;
+        }
+
         int offset = 0;
         foreach (int size in chunks)
         {
@@ -68,7 +95,16 @@ internal static class EngineHarness
                 int at = offset + (size - rest.Length);
                 try
                 {
-                    got = protocol.TryReadEvent(rest, out consumed, out e);
+                    if (measureAllocations)
+                    {
+                        mark = GC.GetAllocatedBytesForCurrentThread();
+                        got = protocol.TryReadEvent(rest, out consumed, out e);
+                        allocated += GC.GetAllocatedBytesForCurrentThread() - mark;
+                    }
+                    else
+                    {
+                        got = protocol.TryReadEvent(rest, out consumed, out e);
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -204,6 +240,20 @@ internal static class EngineHarness
         run.State = protocol.State;
         run.ReceiveCompleted = protocol.IsReceiveCompleted;
         run.Calls = calls;
+        run.HeldCompressionState = protocol.HoldsCompressionState;
+        mark = measureAllocations ? GC.GetAllocatedBytesForCurrentThread() : 0;
+        protocol.Dispose();
+        if (measureAllocations)
+        {
+            allocated += GC.GetAllocatedBytesForCurrentThread() - mark;
+        }
+
+        run.AllocatedBytes = allocated;
+        if (protocol.HoldsCompressionState)
+        {
+            throw Check.Fail($"the engine still holds a zlib state after Dispose under chunking '{chunking}'");
+        }
+
         CheckFinalOutput(run, role);
         return run;
 
@@ -327,10 +377,14 @@ internal static class EngineHarness
     /// prefix (<paramref name="second"/>'s must be a prefix of <paramref name="first"/>'s when
     /// <paramref name="secondIsPrefix"/>, else either way).
     /// </summary>
-    public static void CompareEvents(string firstName, List<FuzzEvent> first, string secondName, List<FuzzEvent> second, bool fragments, bool secondIsPrefix)
+    /// <remarks>
+    /// With <paramref name="partialBefore1009"/> the same tolerance applies before a 1009: a compressed
+    /// message is inflated, so how much of it is delivered before the limit is passed depends on the chunking too.
+    /// </remarks>
+    public static void CompareEvents(string firstName, List<FuzzEvent> first, string secondName, List<FuzzEvent> second, bool fragments, bool secondIsPrefix, bool partialBefore1009 = false)
     {
-        List<FuzzEvent> a = WithoutPartial(first, fragments, out byte[]? firstPartial);
-        List<FuzzEvent> b = WithoutPartial(second, fragments, out byte[]? secondPartial);
+        List<FuzzEvent> a = WithoutPartial(first, fragments, partialBefore1009, out byte[]? firstPartial);
+        List<FuzzEvent> b = WithoutPartial(second, fragments, partialBefore1009, out byte[]? secondPartial);
         bool same = a.Count == b.Count;
         for (int i = 0; same && i < a.Count; i++)
         {
@@ -351,11 +405,11 @@ internal static class EngineHarness
     }
 
     /// <summary>With fragments, a sequence ending in [Fragment(not ended), Failed 1007]: returns it without that fragment, and the fragment's payload.</summary>
-    private static List<FuzzEvent> WithoutPartial(List<FuzzEvent> events, bool fragments, out byte[]? partial)
+    private static List<FuzzEvent> WithoutPartial(List<FuzzEvent> events, bool fragments, bool partialBefore1009, out byte[]? partial)
     {
         partial = null;
         int count = events.Count;
-        if (fragments && count >= 2 && events[^1].Type == WebSocketEventType.Failed && events[^1].Code == 1007
+        if (fragments && count >= 2 && events[^1].Type == WebSocketEventType.Failed && (events[^1].Code == 1007 || (partialBefore1009 && events[^1].Code == 1009))
             && events[^2].Type == WebSocketEventType.Fragment && !events[^2].EndOfMessage)
         {
             partial = events[^2].Payload;

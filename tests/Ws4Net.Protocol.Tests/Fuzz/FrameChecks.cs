@@ -150,7 +150,7 @@ internal static class FrameChecks
     }
 
     /// <summary>Chunks of 1-16 bytes.</summary>
-    private static void Tiny(FuzzRng rng, int length, List<int> chunks)
+    internal static void Tiny(FuzzRng rng, int length, List<int> chunks)
     {
         int left = length;
         while (left > 0)
@@ -162,7 +162,7 @@ internal static class FrameChecks
     }
 
     /// <summary>Mostly tiny chunks, some medium, a few large, the odd empty one.</summary>
-    private static void Mixed(FuzzRng rng, int length, List<int> chunks)
+    internal static void Mixed(FuzzRng rng, int length, List<int> chunks)
     {
         int left = length;
         if (left == 0)
@@ -187,7 +187,7 @@ internal static class FrameChecks
     }
 
     /// <summary>Cuts near the frame boundaries found by a lenient scan (inside headers, right after them, one byte off).</summary>
-    private static void AroundFrames(FuzzRng rng, byte[] input, List<int> chunks)
+    internal static void AroundFrames(FuzzRng rng, byte[] input, List<int> chunks)
     {
         var cuts = new List<int>();
         int pos = 0;

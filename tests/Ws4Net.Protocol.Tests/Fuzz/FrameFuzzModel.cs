@@ -132,7 +132,7 @@ internal sealed class ByteBuf
 /// </summary>
 internal sealed class FrameProfile
 {
-    private FrameProfile(string name, long maxMessageSize, long? maxFrameSize, bool deliverFragments)
+    internal FrameProfile(string name, long maxMessageSize, long? maxFrameSize, bool deliverFragments)
     {
         Name = name;
         // The smallest pending-control limit: a driver that flushes after every read never reaches it, the

@@ -6,7 +6,9 @@ namespace Ws4Net.Protocol.Tests.Fuzz;
 internal static class FuzzReplay
 {
     /// <summary>
-    /// Targets: <c>frames:{server|client}/{profile}/{chunk seed}</c>, <c>utf8:{chunk seed}</c>,
+    /// Targets: <c>frames:{server|client}/{profile}/{chunk seed}</c>,
+    /// <c>zframes:{server|client}/{profile}/{agreement}/{chunk seed}</c> (compressed streams, receiver role),
+    /// <c>zsend:{server|client}/{agreement}/{max send frame}/{profile}/{chunk seed}</c> (compressed send side, sender role), <c>utf8:{chunk seed}</c>,
     /// <c>http:request:{limits}:{options}:{seed}</c>, <c>http:response:{limits}:{seed}</c>, <c>extensions</c>
     /// (input: UTF-16LE of the header values joined with U+FFFF).
     /// </summary>
@@ -15,6 +17,14 @@ internal static class FuzzReplay
         if (target.StartsWith("frames:", StringComparison.Ordinal))
         {
             FrameChecks.CheckInput(target, input);
+        }
+        else if (target.StartsWith(CompressedFrameChecks.TargetPrefix, StringComparison.Ordinal))
+        {
+            CompressedFrameChecks.CheckInput(target, input);
+        }
+        else if (target.StartsWith(CompressedSendChecks.TargetPrefix, StringComparison.Ordinal))
+        {
+            CompressedSendChecks.CheckWire(target, input);
         }
         else if (target.StartsWith("utf8:", StringComparison.Ordinal))
         {

@@ -13,6 +13,7 @@ namespace Ws4Net.Protocol.Tests.Fuzz;
 /// <item><c>WS4NET_FUZZ_FIRST_ITERATION</c>: the first iteration number (to replay one iteration: set it and <c>WS4NET_FUZZ_ITERATIONS=1</c>).</item>
 /// <item><c>WS4NET_FUZZ_LOG</c>: a file that receives one line of statistics per fuzz test run.</item>
 /// <item><c>WS4NET_FUZZ_REPRO_TARGET</c> and <c>WS4NET_FUZZ_REPRO_HEX</c> (hex, or <c>@path</c> of a file holding it): replayed by <see cref="FuzzReproduceTests"/>.</item>
+/// <item><c>WS4NET_FUZZ_STRICT_KNOWN_DEFECTS</c>: 1 to fail on the known engine defects the compressed fuzzers tolerate.</item>
 /// </list>
 /// </summary>
 internal static class FuzzSettings
@@ -23,6 +24,7 @@ internal static class FuzzSettings
     public const string LogVariable = "WS4NET_FUZZ_LOG";
     public const string ReproTargetVariable = "WS4NET_FUZZ_REPRO_TARGET";
     public const string ReproHexVariable = "WS4NET_FUZZ_REPRO_HEX";
+    public const string StrictKnownDefectsVariable = "WS4NET_FUZZ_STRICT_KNOWN_DEFECTS";
 
     public static long? Iterations => ParseLong(Environment.GetEnvironmentVariable(IterationsVariable), IterationsVariable);
 
@@ -31,6 +33,12 @@ internal static class FuzzSettings
     public static string? LogFile => NullIfEmpty(Environment.GetEnvironmentVariable(LogVariable));
 
     public static string? ReproTarget => NullIfEmpty(Environment.GetEnvironmentVariable(ReproTargetVariable));
+
+    /// <summary>
+    /// Gets whether <c>WS4NET_FUZZ_STRICT_KNOWN_DEFECTS</c> is set (1/true): the compressed-stream fuzzers then fail
+    /// on the engine defects they otherwise tolerate and count (see docs/fuzzing.md, "Findings").
+    /// </summary>
+    public static bool StrictKnownDefects => NullIfEmpty(Environment.GetEnvironmentVariable(StrictKnownDefectsVariable)) is "1" or "true" or "TRUE" or "True";
 
     /// <summary>The replay input: the hex of <c>WS4NET_FUZZ_REPRO_HEX</c>, or of the file it names with <c>@path</c>.</summary>
     public static byte[]? ReproInput

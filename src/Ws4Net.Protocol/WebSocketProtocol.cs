@@ -569,7 +569,6 @@ public sealed class WebSocketProtocol : IDisposable
     private bool OnCompressedPayload(ReadOnlySpan<byte> segment, bool frameDone, bool endOfMessage, out WebSocketEvent protocolEvent)
     {
         ZlibInflater inflater = _codec!.BeginInflate();
-        int before = _assemblyLength;
         _messageCompressedBytes += segment.Length;
 
         // A compressed message with no payload bytes at all is an empty message: inflating the bare tail
@@ -586,8 +585,7 @@ public sealed class WebSocketProtocol : IDisposable
             _inPayload = false;
         }
 
-        if (_messageType == WebSocketMessageType.Text
-            && (!_utf8.Validate(_assembly.AsSpan(before, _assemblyLength - before)) || (endOfMessage && !_utf8.IsComplete)))
+        if (_messageType == WebSocketMessageType.Text && endOfMessage && !_utf8.IsComplete)
         {
             protocolEvent = Fail(WebSocketCloseCode.InvalidPayloadData, "text message is not valid UTF-8");
             return true;
@@ -644,17 +642,28 @@ public sealed class WebSocketProtocol : IDisposable
                 free = probe;
             }
 
-            if (!inflater.Inflate(input, free, out int consumed, out int written))
-            {
-                _codec!.AbandonInflate();
-                failure = Fail(WebSocketCloseCode.InvalidPayloadData, "compressed data is not valid DEFLATE");
-                return false;
-            }
-
+            // The order of the checks below makes the outcome independent of how the input was chunked:
+            // a byte past the limit is 1009 even if corrupt data follows in the same call; invalid UTF-8
+            // within the limit is 1007 as soon as it is inflated (fail-fast); then corrupt data is 1007.
+            bool valid = inflater.Inflate(input, free, out int consumed, out int written);
             if (remaining <= 0 && written > 0)
             {
                 _codec!.AbandonInflate();
                 failure = Fail(WebSocketCloseCode.MessageTooBig, "decompressed message larger than the configured limit");
+                return false;
+            }
+
+            if (written > 0 && _messageType == WebSocketMessageType.Text && !_utf8.Validate(free[..written]))
+            {
+                _codec!.AbandonInflate();
+                failure = Fail(WebSocketCloseCode.InvalidPayloadData, "text message is not valid UTF-8");
+                return false;
+            }
+
+            if (!valid)
+            {
+                _codec!.AbandonInflate();
+                failure = Fail(WebSocketCloseCode.InvalidPayloadData, "compressed data is not valid DEFLATE");
                 return false;
             }
 

@@ -29,7 +29,10 @@ internal sealed class PerMessageDeflateCodec : IDisposable
         _sendPooled = parameters.SendNoContextTakeover(role);
         _receivePooled = parameters.ReceiveNoContextTakeover(role);
         _sendWindowBits = parameters.SendWindowBits(role);
-        _receiveWindowBits = parameters.ReceiveWindowBits(role);
+        // Always inflate with the largest window: it decodes every smaller one, and a peer that reaches
+        // back further than it agreed is then treated the same whatever the chunking of its bytes (zlib
+        // would otherwise accept such a reference only when its source sits in the same output buffer).
+        _receiveWindowBits = 15;
         if (_sendWindowBits < 9)
         {
             throw new ArgumentException("A compressor window of 8 bits cannot be honoured with zlib.", nameof(parameters));

@@ -38,7 +38,11 @@ internal static class FuzzSettings
     /// Gets whether <c>WS4NET_FUZZ_STRICT_KNOWN_DEFECTS</c> is set (1/true): the compressed-stream fuzzers then fail
     /// on the engine defects they otherwise tolerate and count (see docs/fuzzing.md, "Findings").
     /// </summary>
-    public static bool StrictKnownDefects => NullIfEmpty(Environment.GetEnvironmentVariable(StrictKnownDefectsVariable)) is "1" or "true" or "TRUE" or "True";
+    /// <summary>
+    /// Whether the defects the compressed fuzzers found (all fixed) fail the run if they come back: true
+    /// unless <c>WS4NET_FUZZ_STRICT_KNOWN_DEFECTS</c> is <c>0</c> or <c>false</c> (to hunt past them while debugging).
+    /// </summary>
+    public static bool StrictKnownDefects => NullIfEmpty(Environment.GetEnvironmentVariable(StrictKnownDefectsVariable)) is not ("0" or "false" or "FALSE" or "False");
 
     /// <summary>The replay input: the hex of <c>WS4NET_FUZZ_REPRO_HEX</c>, or of the file it names with <c>@path</c>.</summary>
     public static byte[]? ReproInput

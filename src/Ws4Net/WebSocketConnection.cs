@@ -41,6 +41,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private PooledBufferWriter _pending = new();
     private PooledBufferWriter _writing = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private CancellationTokenSource? _sendTimer;   // reused for every write; only the write-lock holder touches it
 
     // lifecycle
     private readonly TaskCompletionSource<WebSocketCloseStatus> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -411,7 +412,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
                         (_pending, _writing) = (_writing, _pending);
                     }
 
-                    await _stream.WriteAsync(_writing.WrittenMemory).ConfigureAwait(false);
+                    await WriteWithTimeoutAsync(_writing.WrittenMemory).ConfigureAwait(false);
                     _writing.Reset();
                 }
             }
@@ -436,6 +437,47 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>One transport write, bounded by <see cref="WebSocketConnectionOptions.SendTimeout"/> (caller holds _writeLock).</summary>
+    private ValueTask WriteWithTimeoutAsync(ReadOnlyMemory<byte> bytes)
+    {
+        if (_options.SendTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return _stream.WriteAsync(bytes);
+        }
+
+        // The timer is armed only when the write does not complete at once (the transport's buffers are
+        // full), so the common case costs no timer operation.
+        _sendTimer ??= new CancellationTokenSource();
+        ValueTask write = _stream.WriteAsync(bytes, _sendTimer.Token);
+        if (write.IsCompletedSuccessfully)
+        {
+            return default;
+        }
+
+        _sendTimer.CancelAfter(_options.SendTimeout);
+        return AwaitWriteAsync(write);
+    }
+
+    private async ValueTask AwaitWriteAsync(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_sendTimer!.IsCancellationRequested)
+        {
+            LogSendTimeout(_logger, Id, (long)_options.SendTimeout.TotalMilliseconds);
+            _closeStatus ??= new WebSocketCloseStatus(WebSocketCloseCode.AbnormalClosure, "A write to the peer timed out.", false);
+            throw;
+        }
+
+        if (!_sendTimer!.TryReset())
+        {
+            _sendTimer.Dispose();
+            _sendTimer = null;
         }
     }
 
@@ -745,6 +787,9 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "WebSocket {ConnectionId} transport error: {Error}")]
     private static partial void LogTransportError(ILogger logger, string connectionId, string error);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "WebSocket {ConnectionId}: a write did not complete within {TimeoutMs} ms, aborting")]
+    private static partial void LogSendTimeout(ILogger logger, string connectionId, long timeoutMs);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "WebSocket {ConnectionId}: close handshake timed out, aborting")]
     private static partial void LogCloseTimeout(ILogger logger, string connectionId);

@@ -12,6 +12,7 @@ public sealed class WebSocketConnectionOptions
     private int _receiveBufferSize = 16 * 1024;
     private int _maxPendingSendBytes = 1024 * 1024;
     private TimeSpan _closeTimeout = TimeSpan.FromSeconds(5);
+    private TimeSpan _sendTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the protocol limits (message and frame sizes, fragment delivery, auto-fragmentation).</summary>
     public WebSocketProtocolOptions Protocol { get; set; } = new();
@@ -60,6 +61,27 @@ public sealed class WebSocketConnectionOptions
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
             _closeTimeout = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets how long one write to the transport may take before the connection is aborted
+    /// (a peer that stopped reading fills the TCP buffers and blocks the writer; default 30 s).
+    /// <see cref="Timeout.InfiniteTimeSpan"/> disables it. Pending senders then fail with
+    /// <see cref="WebSocketClosedException"/> and <see cref="WebSocketConnection.Completion"/> reports 1006.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is neither positive nor infinite.</exception>
+    public TimeSpan SendTimeout
+    {
+        get => _sendTimeout;
+        set
+        {
+            if (value != Timeout.InfiniteTimeSpan)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            }
+
+            _sendTimeout = value;
         }
     }
 

@@ -65,8 +65,10 @@ internal sealed class CompressedModel
 }
 
 /// <summary>
-/// The reference decoder of <see cref="ReferenceDecoder"/> extended with permessage-deflate (RFC 7692),
-/// written independently of the engine, with its own DEFLATE decoder (<see cref="ReferenceInflater"/>):
+/// The receive policy of <see cref="ReferenceDecoder"/> extended with permessage-deflate (RFC 7692),
+/// written independently of the engine, with its own DEFLATE decoder (<see cref="ReferenceInflater"/>).
+/// With no agreement (null) RSV1 is a protocol error like RSV2/RSV3, no message is compressed, and it is
+/// the uncompressed oracle: <see cref="ReferenceDecoder.Decode"/> is this with null.
 /// <list type="bullet">
 /// <item>RSV1 is allowed on the first frame of a data message only (it marks the message compressed);
 /// on a continuation or control frame, and RSV2/RSV3 anywhere: 1002.</item>

@@ -437,8 +437,6 @@ internal static class CompressedContent
 /// </summary>
 internal static class CompressedStreamGenerator
 {
-    private static readonly int[] CloseCodes = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
-
     public static CompressedStream Generate(FuzzRng rng, WebSocketRole receiver, FrameProfile profile, PerMessageDeflateParameters agreement, string? source = null)
     {
         WebSocketRole sender = receiver == WebSocketRole.Server ? WebSocketRole.Client : WebSocketRole.Server;
@@ -627,51 +625,13 @@ internal static class CompressedStreamGenerator
         stream.Events.Add(new IntendedEvent(CompressedEvents.MessageEvent(profile, text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, message), stream.Bytes.Length));
     }
 
-    /// <summary>Frame sizes summing to <paramref name="length"/>, each at most <paramref name="maxFrame"/>; zero-length frames allowed.</summary>
-    public static List<int> SplitIntoFrames(FuzzRng rng, int length, int maxFrame)
-    {
-        int frames = rng.Next(100) switch
-        {
-            < 55 => 1,
-            < 80 => rng.Next(2, 4),
-            < 95 => rng.Next(4, 9),
-            _ => rng.Next(9, 17),
-        };
-        var cuts = new List<int>(frames + 1) { 0, length };
-        for (int i = 1; i < frames; i++)
-        {
-            cuts.Add(rng.Chance(80) ? rng.Next(length + 1) : Math.Min(length, rng.Next(0, 4)));
-        }
-
-        cuts.Sort();
-        var sizes = new List<int>();
-        for (int i = 1; i < cuts.Count; i++)
-        {
-            int size = cuts[i] - cuts[i - 1];
-            while (size > maxFrame)
-            {
-                int piece = rng.Next(1, maxFrame + 1);
-                sizes.Add(piece);
-                size -= piece;
-            }
-
-            sizes.Add(size);
-        }
-
-        return sizes;
-    }
+    /// <summary>Frame sizes summing to <paramref name="length"/>, each at most <paramref name="maxFrame"/>; zero-length frames allowed (tiny first frames too).</summary>
+    public static List<int> SplitIntoFrames(FuzzRng rng, int length, int maxFrame) =>
+        FrameStreamGenerator.SplitIntoFrames(rng, length, maxFrame, shortCuts: true);
 
     private static void AddControl(FuzzRng rng, CompressedStream stream, bool masked, int opcode)
     {
-        int length = rng.Next(100) switch
-        {
-            < 30 => 0,
-            < 80 => rng.Next(1, 17),
-            < 95 => rng.Next(17, 126),
-            _ => 125,
-        };
-        byte[] payload = rng.Bytes(length);
-        stream.Bytes.Append(FrameStreamGenerator.Frame(rng, opcode, payload, true, masked, 0));
+        stream.Bytes.Append(FrameStreamGenerator.ControlFrame(rng, opcode, masked, out byte[] payload));
         AddControlIntent(stream, opcode, payload);
     }
 
@@ -691,26 +651,8 @@ internal static class CompressedStreamGenerator
 
     private static void AddClose(FuzzRng rng, CompressedStream stream, bool masked)
     {
-        int pick = rng.Next(100);
-        if (pick < 20)
-        {
-            stream.Bytes.Append(FrameStreamGenerator.Frame(rng, 0x8, [], true, masked, 0));
-            AddCloseIntent(stream, null, null);
-        }
-        else
-        {
-            int code = rng.Chance(70) ? CloseCodes[rng.Next(CloseCodes.Length)] : rng.Next(3000, 5000);
-            var payload = new ByteBuf(125);
-            payload.Append(OutputFrames.ClosePayload(code));
-            if (pick >= 50)
-            {
-                Utf8Reference.AppendValidText(rng, payload, rng.Next(0, 124));
-            }
-
-            byte[] bytes = payload.ToArray();
-            stream.Bytes.Append(FrameStreamGenerator.Frame(rng, 0x8, bytes, true, masked, 0));
-            AddCloseIntent(stream, code, Encoding.UTF8.GetString(bytes.AsSpan(2)));
-        }
+        stream.Bytes.Append(FrameStreamGenerator.CloseFrame(rng, masked, out int? code, out string? reason));
+        AddCloseIntent(stream, code, reason);
 
         if (rng.Chance(40))
         {
@@ -878,7 +820,7 @@ internal static class CompressedStreamGenerator
             return;
         }
 
-        int code = CloseCodes[rng.Next(CloseCodes.Length)];
+        int code = FrameStreamGenerator.CloseCodes[rng.Next(FrameStreamGenerator.CloseCodes.Length)];
         var reason = new ByteBuf(123);
         if (rng.NextBool())
         {

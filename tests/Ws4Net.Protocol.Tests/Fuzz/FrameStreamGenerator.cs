@@ -35,7 +35,8 @@ internal sealed class GeneratedStream
 /// </summary>
 internal static class FrameStreamGenerator
 {
-    private static readonly int[] CloseCodes = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
+    /// <summary>Close codes valid on the wire (RFC 6455 §7.4 and the IANA registry) that generated close frames pick from.</summary>
+    public static readonly int[] CloseCodes = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
 
     public static GeneratedStream Generate(FuzzRng rng, WebSocketRole receiver, FrameProfile profile)
     {
@@ -197,8 +198,11 @@ internal static class FrameStreamGenerator
         return Math.Min(value, max);
     }
 
-    /// <summary>Frame sizes summing to <paramref name="length"/>, each at most <paramref name="maxFrame"/>; zero-length frames allowed.</summary>
-    private static List<int> SplitIntoFrames(FuzzRng rng, int length, int maxFrame)
+    /// <summary>
+    /// Frame sizes summing to <paramref name="length"/>, each at most <paramref name="maxFrame"/>; zero-length frames allowed.
+    /// With <paramref name="shortCuts"/>, one cut in five is within the first 3 bytes (tiny first frames).
+    /// </summary>
+    public static List<int> SplitIntoFrames(FuzzRng rng, int length, int maxFrame, bool shortCuts = false)
     {
         int frames = rng.Next(100) switch
         {
@@ -210,7 +214,7 @@ internal static class FrameStreamGenerator
         var cuts = new List<int>(frames + 1) { 0, length };
         for (int i = 1; i < frames; i++)
         {
-            cuts.Add(rng.Next(length + 1));
+            cuts.Add(!shortCuts || rng.Chance(80) ? rng.Next(length + 1) : Math.Min(length, rng.Next(0, 4)));
         }
 
         cuts.Sort();
@@ -231,7 +235,8 @@ internal static class FrameStreamGenerator
         return sizes;
     }
 
-    private static void AddControl(FuzzRng rng, GeneratedStream stream, bool masked, int opcode)
+    /// <summary>A ping or pong frame with a random payload of 0-125 bytes (<paramref name="payload"/>).</summary>
+    public static byte[] ControlFrame(FuzzRng rng, int opcode, bool masked, out byte[] payload)
     {
         int length = rng.Next(100) switch
         {
@@ -240,8 +245,41 @@ internal static class FrameStreamGenerator
             < 95 => rng.Next(17, 126),
             _ => 125,
         };
-        byte[] payload = rng.Bytes(length);
-        stream.Frames.Add(Frame(rng, opcode, payload, true, masked, 0));
+        payload = rng.Bytes(length);
+        return Frame(rng, opcode, payload, true, masked, 0);
+    }
+
+    /// <summary>
+    /// A close frame: empty (<paramref name="code"/> and <paramref name="reason"/> null), a code only
+    /// (empty reason), or a code and a valid UTF-8 reason.
+    /// </summary>
+    public static byte[] CloseFrame(FuzzRng rng, bool masked, out int? code, out string? reason)
+    {
+        int pick = rng.Next(100);
+        if (pick < 20)
+        {
+            code = null;
+            reason = null;
+            return Frame(rng, 0x8, [], true, masked, 0);
+        }
+
+        int value = rng.Chance(70) ? CloseCodes[rng.Next(CloseCodes.Length)] : rng.Next(3000, 5000);
+        var payload = new ByteBuf(125);
+        payload.Append(OutputFrames.ClosePayload(value));
+        if (pick >= 50)
+        {
+            Utf8Reference.AppendValidText(rng, payload, rng.Next(0, 124));
+        }
+
+        byte[] bytes = payload.ToArray();
+        code = value;
+        reason = Encoding.UTF8.GetString(bytes.AsSpan(2));
+        return Frame(rng, 0x8, bytes, true, masked, 0);
+    }
+
+    private static void AddControl(FuzzRng rng, GeneratedStream stream, bool masked, int opcode)
+    {
+        stream.Frames.Add(ControlFrame(rng, opcode, masked, out byte[] payload));
         if (opcode == 9)
         {
             stream.Intended.Events.Add(FuzzEvent.Ping(payload));
@@ -256,27 +294,16 @@ internal static class FrameStreamGenerator
 
     private static void AddClose(FuzzRng rng, GeneratedStream stream, bool masked)
     {
-        int pick = rng.Next(100);
-        if (pick < 20)
+        stream.Frames.Add(CloseFrame(rng, masked, out int? code, out string? reason));
+        if (code is not { } value)
         {
-            stream.Frames.Add(Frame(rng, 0x8, [], true, masked, 0));
             stream.Intended.Events.Add(FuzzEvent.Close(1005, null));
             stream.Intended.Output.Add(new OwedFrame(8, []));
         }
         else
         {
-            int code = rng.Chance(70) ? CloseCodes[rng.Next(CloseCodes.Length)] : rng.Next(3000, 5000);
-            var payload = new ByteBuf(125);
-            payload.Append(OutputFrames.ClosePayload(code));
-            if (pick >= 50)
-            {
-                Utf8Reference.AppendValidText(rng, payload, rng.Next(0, 124));
-            }
-
-            byte[] bytes = payload.ToArray();
-            stream.Frames.Add(Frame(rng, 0x8, bytes, true, masked, 0));
-            stream.Intended.Events.Add(FuzzEvent.Close(code, Encoding.UTF8.GetString(bytes.AsSpan(2))));
-            stream.Intended.Output.Add(new OwedFrame(8, OutputFrames.ClosePayload(code)));
+            stream.Intended.Events.Add(FuzzEvent.Close(value, reason));
+            stream.Intended.Output.Add(new OwedFrame(8, OutputFrames.ClosePayload(value)));
         }
 
         stream.Intended.ReceiveDone = true;

@@ -14,20 +14,7 @@ public sealed class BrowserWebSocketApiTests(BrowserFixture browser)
         async (url) => {
           const sizes = [0, 125, 126, 65535, 65536, 1048576];
           const ws = new WebSocket(url);
-          ws.binaryType = 'arraybuffer';
-          const inbox = [];
-          let wake = null;
-          let closed = null;
-          ws.onmessage = e => { inbox.push(e.data); if (wake) wake(); };
-          ws.onclose = e => { closed = { code: e.code, reason: e.reason, wasClean: e.wasClean }; if (wake) wake(); };
-          const next = async () => {
-            while (inbox.length === 0) {
-              if (closed) throw new Error('closed early: ' + JSON.stringify(closed));
-              await new Promise(r => wake = r);
-            }
-            return inbox.shift();
-          };
-          await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = () => reject(new Error('could not open ' + url)); });
+        """ + PageScripts.SocketInbox + """
           const results = [];
           for (const size of sizes) {
             const bytes = new Uint8Array(size);

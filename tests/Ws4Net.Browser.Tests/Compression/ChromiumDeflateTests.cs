@@ -16,20 +16,7 @@ public sealed class ChromiumDeflateTests(BrowserFixture browser)
     private const string EchoScript = """
         async (url) => {
           const ws = new WebSocket(url);
-          ws.binaryType = 'arraybuffer';
-          const inbox = [];
-          let wake = null;
-          let closed = null;
-          ws.onmessage = e => { inbox.push(e.data); if (wake) wake(); };
-          ws.onclose = e => { closed = { code: e.code, reason: e.reason, wasClean: e.wasClean }; if (wake) wake(); };
-          const next = async () => {
-            while (inbox.length === 0) {
-              if (closed) throw new Error('closed early: ' + JSON.stringify(closed));
-              await new Promise(r => wake = r);
-            }
-            return inbox.shift();
-          };
-          await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = () => reject(new Error('could not open ' + url)); });
+        """ + PageScripts.SocketInbox + """
           const results = [`extensions ${ws.extensions}`];
 
           // Deterministic contents: a repeated phrase (compressible) or xorshift noise (not).

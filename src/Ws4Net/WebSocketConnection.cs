@@ -132,8 +132,6 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     /// <summary>Gets a task that completes, exactly once, with the close status when the transport is closed. It never faults.</summary>
     public Task<WebSocketCloseStatus> Completion => _completion.Task;
 
-    internal ILogger Logger => _logger;
-
     // =====================================================================================
     // Sending
     // =====================================================================================

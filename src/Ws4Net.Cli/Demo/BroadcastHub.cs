@@ -11,9 +11,6 @@ public sealed class BroadcastHub
     private readonly Lock _sync = new();
     private WebSocketConnection[] _members = [];
 
-    /// <summary>Gets the number of members now.</summary>
-    public int MemberCount => Volatile.Read(ref _members).Length;
-
     /// <summary>Adds a member.</summary>
     /// <param name="connection">The connection.</param>
     public void Add(WebSocketConnection connection)

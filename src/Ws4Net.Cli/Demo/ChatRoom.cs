@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Ws4Net.Cli.Demo;
 
 /// <summary>
@@ -15,18 +13,6 @@ public sealed class ChatRoom
     private readonly Lock _sync = new();
     private readonly HashSet<WebSocketConnection> _members = [];
     private readonly Queue<string> _history = new();
-
-    /// <summary>Gets the number of members now.</summary>
-    public int MemberCount
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return _members.Count;
-            }
-        }
-    }
 
     /// <summary>Adds a member and queues the history to it, atomically with respect to <see cref="Publish"/>, so it misses nothing and sees nothing twice.</summary>
     /// <param name="connection">The new member.</param>
@@ -71,16 +57,4 @@ public sealed class ChatRoom
             }
         }
     }
-
-    /// <summary>Returns a copy of the history, oldest first.</summary>
-    /// <returns>Up to <see cref="HistorySize"/> messages.</returns>
-    public IReadOnlyList<string> GetHistory()
-    {
-        lock (_sync)
-        {
-            return _history.ToArray();
-        }
-    }
-
-    internal static int Utf8Length(string text) => Encoding.UTF8.GetByteCount(text);
 }

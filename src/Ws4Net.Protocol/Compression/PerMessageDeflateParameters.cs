@@ -88,9 +88,13 @@ public sealed class PerMessageDeflateParameters
     /// <returns><see langword="true"/> for no context takeover.</returns>
     public bool ReceiveNoContextTakeover(WebSocketRole role) => role == WebSocketRole.Server ? ClientNoContextTakeover : ServerNoContextTakeover;
 
-    /// <summary>Returns the window (bits) the endpoint in <paramref name="role"/> must inflate with.</summary>
+    /// <summary>
+    /// Returns the smallest window (bits) that decodes what the peer of the endpoint in <paramref name="role"/>
+    /// agreed to send. <see cref="WebSocketProtocol"/> itself always inflates with 15 bits, which decodes every
+    /// agreed window and judges a peer that exceeds its window the same under any chunking.
+    /// </summary>
     /// <param name="role">The receiving endpoint's role.</param>
-    /// <returns>9-15 (a window of 8 bits is inflated with 9, which decodes it too).</returns>
+    /// <returns>9-15 (a window of 8 bits is decoded with 9).</returns>
     public int ReceiveWindowBits(WebSocketRole role) => Math.Max(9, (role == WebSocketRole.Server ? ClientMaxWindowBits : ServerMaxWindowBits) ?? 15);
 
     /// <summary>Renders the server's response: <c>permessage-deflate</c> with the agreed parameters (RFC 7692 §7.1).</summary>

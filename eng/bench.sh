@@ -165,10 +165,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
 
-next_port=$((20000 + RANDOM % 20000))
+# Listening ports below the usual ephemeral range (32768-60999), so no outgoing connection holds one.
+next_port=$((15000 + RANDOM % 10000))
 
 # start_server NAME LOGFILE: starts it pinned, waits for its ready line; sets server_pid and port.
+# A server that exits before it is ready (say, its port was taken) is retried on the next ports.
 start_server() {
+  local attempt
+  for attempt in 1 2 3; do
+    if start_server_once "$@"; then return 0; fi
+  done
+  return 1
+}
+
+start_server_once() {
   local name="$1" logfile="$2" ready
   port=$next_port
   next_port=$((next_port + 1))

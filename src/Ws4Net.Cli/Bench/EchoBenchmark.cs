@@ -182,9 +182,19 @@ internal sealed class EchoBenchmark(BenchTarget target, int connections, int siz
 
         public async Task RunAsync(CancellationToken abort)
         {
-            Task sender = _inline ? SendAsync(_stamps.Length, abort).AsTask() : SendLoopAsync(abort);
+            Task sender = Task.CompletedTask;
             try
             {
+                if (_inline)
+                {
+                    // The first D frames (at most 64 KiB) before reading: sends never overlap.
+                    await SendAsync(_stamps.Length, abort).ConfigureAwait(false);
+                }
+                else
+                {
+                    sender = SendLoopAsync(abort);
+                }
+
                 await ReceiveLoopAsync(abort).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_bench._stopping)

@@ -56,7 +56,7 @@ public static class ServeCommand
                 KeyPath = parse.GetValue(key)?.FullName,
                 CertificatePassword = parse.GetValue(certPassword),
                 MaxMessageSize = parse.GetValue(maxMessage),
-                PerMessageDeflate = parse.GetValue(noCompression) ? null : new Ws4Net.Protocol.Compression.PerMessageDeflateOptions(),
+                PerMessageDeflate = parse.GetValue(noCompression) ? null : new Ws4Net.Protocol.Compression.PerMessageDeflateOptions { ServerNoContextTakeover = true },
                 LoggerFactory = loggers,
             };
 

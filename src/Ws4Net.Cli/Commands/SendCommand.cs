@@ -13,7 +13,7 @@ namespace Ws4Net.Cli.Commands;
 /// </summary>
 public static class SendCommand
 {
-    /// <summary>The largest message read from standard input, in bytes of UTF-16 text (16 MiB).</summary>
+    /// <summary>The largest message read from standard input, in UTF-16 characters (16 Mi).</summary>
     private const int MaxStdinChars = 16 * 1024 * 1024;
 
     /// <summary>Builds the command.</summary>
@@ -49,16 +49,21 @@ public static class SendCommand
             string text = parse.GetValue(message) ?? string.Empty;
             if (text == "-")
             {
-                char[] buffer = new char[MaxStdinChars + 1];
-                int length = await Console.In.ReadBlockAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
-                if (length > MaxStdinChars)
+                var input = new StringBuilder();
+                char[] chunk = new char[64 * 1024];
+                int read;
+                while ((read = await Console.In.ReadAsync(chunk.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    await Console.Error.WriteLineAsync($"error: standard input holds more than {MaxStdinChars} characters").ConfigureAwait(false);
-                    return 2;
+                    input.Append(chunk, 0, read);
+                    if (input.Length > MaxStdinChars)
+                    {
+                        await Console.Error.WriteLineAsync($"error: standard input holds more than {MaxStdinChars} characters").ConfigureAwait(false);
+                        return 2;
+                    }
                 }
 
                 // One trailing line break (as `echo` writes) is not part of the message.
-                text = new string(buffer, 0, length);
+                text = input.ToString();
                 text = text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('\n') ? text[..^1] : text;
             }
 

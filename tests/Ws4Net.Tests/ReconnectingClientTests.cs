@@ -197,6 +197,34 @@ public sealed class ReconnectingClientTests
         Assert.Equal(1, client.ConnectCount);
     }
 
+    [Fact]
+    public async Task AHookThatFails_AbortsThatConnection_AndTheNextAttemptRunsItAgain()
+    {
+        var received = Channel.CreateUnbounded<string>();
+        await using TestServer server = await TestServer.StartAsync(map: t => t.Server.Map("/collect", _ => new CollectingHandler(received.Writer)));
+        int calls = 0;
+        var options = new ReconnectingWebSocketClientOptions
+        {
+            Client = server.ClientOptions(),
+            InitialReconnectDelay = TimeSpan.FromMilliseconds(10),
+            OnConnectedAsync = async (connection, token) =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    throw new InvalidOperationException("first subscription fails");
+                }
+
+                await connection.SendTextAsync("subscribed", token);
+            },
+        };
+        await using var client = new ReconnectingWebSocketClient(server.Uri("/collect"), options);
+        await client.StartAsync().WithTimeout();
+        Assert.Equal("subscribed", await received.Reader.ReadAsync().AsTask().WithTimeout());
+        Assert.Equal(2, Volatile.Read(ref calls));
+        Assert.Equal(2, client.ConnectCount);
+        Assert.Equal(ReconnectingWebSocketState.Open, client.State);
+    }
+
     private static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);

@@ -393,11 +393,16 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
             _connection = connection;
             Interlocked.Increment(ref _connects);
             _lastConnectError = null;
+
+            // The hook and the flush together get one ConnectTimeout, so that a stuck hook or a peer that does not
+            // read cannot hold the send lock for ever.
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            bound.CancelAfter(_options.Client.ConnectTimeout);
             if (_options.OnConnectedAsync is { } hook)
             {
                 try
                 {
-                    await hook(connection, stop).ConfigureAwait(false);
+                    await hook(connection, bound.Token).AsTask().WaitAsync(bound.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -408,8 +413,9 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
                 }
             }
 
-            if (!await FlushAsync(connection, stop).ConfigureAwait(false))
+            if (!await FlushAsync(connection, bound.Token).ConfigureAwait(false))
             {
+                connection.Abort();
                 _connection = null;
                 return false;
             }

@@ -110,7 +110,9 @@ public sealed class ReconnectingWebSocketClientOptions
     /// Gets or sets a hook run after each connect (the first one too), before buffered messages are flushed and
     /// before the state becomes <see cref="ReconnectingWebSocketState.Open"/>: the place to authenticate or
     /// resubscribe. It must send through the connection it is given (the client's own send methods wait until it
-    /// returns). If it throws, the connection is aborted and counted as a failed attempt.
+    /// returns). The hook and the flush that follows share one <see cref="WebSocketClientOptions.ConnectTimeout"/> (the
+    /// token it gets is cancelled then). If it throws or runs out of time, the connection is aborted and counted as a
+    /// failed attempt.
     /// </summary>
     public Func<WebSocketConnection, CancellationToken, ValueTask>? OnConnectedAsync { get; set; }
 

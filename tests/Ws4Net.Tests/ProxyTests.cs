@@ -181,10 +181,63 @@ public sealed class ProxyTests(LoopbackFixture fixture) : IClassFixture<Loopback
     public async Task UnsupportedProxyScheme_IsAProxyError()
     {
         WebSocketClientOptions options = fixture.Plain.ClientOptions();
-        options.Proxy = new WebProxy(new Uri("socks5://127.0.0.1:1080"));
+        options.Proxy = new WebProxy(new Uri("https://127.0.0.1:1080"));
         WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(() => fixture.Plain.ConnectAsync("/echo", options));
         Assert.Equal(WebSocketConnectError.Proxy, error.Error);
         Assert.Contains("not supported", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Socks5_WithAndWithoutCredentials_TunnelsWsAndWss(bool secure)
+    {
+        await using var proxy = TestSocks5Proxy.Start();
+        TestServer server = fixture.Get(secure);
+        WebSocketClientOptions options = server.ClientOptions();
+        if (secure)
+        {
+            proxy.RequiredCredentials = ("carol", "pässword");
+            options.Proxy = new WebProxy(new Uri($"socks5://127.0.0.1:{proxy.Port}")) { Credentials = new NetworkCredential("carol", "pässword") };
+        }
+        else
+        {
+            options.Proxy = new WebProxy(new Uri($"socks5://127.0.0.1:{proxy.Port}"));
+        }
+
+        await using WebSocketConnection client = await server.ConnectAsync("/echo", options);
+        await client.SendTextAsync("socks").WithTimeout();
+        Assert.Equal("socks", (await client.ReceiveAsync().WithTimeout())!.Value.GetText());
+        Assert.Equal($"127.0.0.1:{server.Port}", Assert.Single(proxy.Targets));
+    }
+
+    [Fact]
+    public async Task Socks5_WrongCredentials_AndRefusedTargets_AreReported()
+    {
+        await using var proxy = TestSocks5Proxy.Start();
+        proxy.RequiredCredentials = ("carol", "right");
+        WebSocketClientOptions wrong = fixture.Plain.ClientOptions();
+        wrong.Proxy = new WebProxy(new Uri($"socks5://carol:wrong@127.0.0.1:{proxy.Port}"));
+        WebSocketConnectException denied = await Assert.ThrowsAsync<WebSocketConnectException>(() => fixture.Plain.ConnectAsync("/echo", wrong));
+        Assert.Equal(WebSocketConnectError.ProxyAuthenticationRequired, denied.Error);
+
+        WebSocketClientOptions none = fixture.Plain.ClientOptions();
+        none.Proxy = new WebProxy(new Uri($"socks5://127.0.0.1:{proxy.Port}"));
+        Assert.Equal(WebSocketConnectError.ProxyAuthenticationRequired, (await Assert.ThrowsAsync<WebSocketConnectException>(() => fixture.Plain.ConnectAsync("/echo", none))).Error);
+
+        int closedPort;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        WebSocketClientOptions right = fixture.Plain.ClientOptions();
+        right.Proxy = new WebProxy(new Uri($"socks5://carol:right@127.0.0.1:{proxy.Port}"));
+        WebSocketConnectException refused = await Assert.ThrowsAsync<WebSocketConnectException>(
+            () => WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{closedPort}/"), right).WithTimeout());
+        Assert.Equal(WebSocketConnectError.ConnectionRefused, refused.Error);
+        Assert.Contains("SOCKS5 reply 5", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

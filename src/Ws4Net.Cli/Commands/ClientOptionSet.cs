@@ -20,7 +20,7 @@ internal sealed class ClientOptionSet
     private readonly Option<FileInfo?> _caCert = new("--cacert") { Description = "PEM file of CA certificates to trust for wss (instead of the system store); the host name is still checked." };
     private readonly Option<bool> _compress = new("--compress") { Description = "Offer permessage-deflate (RFC 7692)." };
     private readonly Option<double> _timeout = new("--connect-timeout") { Description = "Connect timeout in seconds.", DefaultValueFactory = _ => 10 };
-    private readonly Option<string?> _proxy = new("--proxy") { Description = "HTTP proxy URL (http://[user:pass@]host:port); default: HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY." };
+    private readonly Option<string?> _proxy = new("--proxy") { Description = "Proxy URL: http://[user:pass@]host:port (HTTP CONNECT) or socks5://[user:pass@]host:port; default: HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY." };
     private readonly Option<bool> _noProxy = new("--no-proxy") { Description = "Connect directly, ignoring the proxy environment variables." };
     private readonly Option<int> _maxRedirects = new("--max-redirects") { Description = "Redirects (301/302/303/307/308) to follow on the handshake.", DefaultValueFactory = _ => 0 };
 

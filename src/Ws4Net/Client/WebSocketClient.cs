@@ -217,7 +217,7 @@ public static partial class WebSocketClient
         return address is null || address == target ? null : address;
     }
 
-    private static async Task<Stream> OpenSocketAsync(WebSocketClientOptions options, string host, int port, CancellationToken cancellationToken)
+    internal static async Task<Stream> OpenSocketAsync(WebSocketClientOptions options, string host, int port, CancellationToken cancellationToken)
     {
         Socket? socket = null;
         try
@@ -243,14 +243,19 @@ public static partial class WebSocketClient
         }
     }
 
-    /// <summary>Opens an HTTP CONNECT tunnel to <paramref name="target"/> through <paramref name="proxy"/> (RFC 9110 §9.3.6).</summary>
+    /// <summary>Opens a tunnel to <paramref name="target"/> through <paramref name="proxy"/>: HTTP CONNECT (RFC 9110 §9.3.6) or SOCKS5 (RFC 1928).</summary>
     private static async Task<Stream> OpenTunnelAsync(WebSocketClientOptions options, Uri proxy, Uri target, int port, CancellationToken cancellationToken)
     {
+        if (proxy.Scheme.Equals("socks5", StringComparison.OrdinalIgnoreCase) || proxy.Scheme.Equals("socks5h", StringComparison.OrdinalIgnoreCase))
+        {
+            return await Socks5Tunnel.OpenAsync(options, proxy, GetProxyCredential(options.Proxy ?? s_environmentProxy.Value, proxy), target, port, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!proxy.Scheme.Equals(Uri.UriSchemeHttp, StringComparison.OrdinalIgnoreCase))
         {
             throw new WebSocketConnectException(
                 WebSocketConnectError.Proxy,
-                $"Cannot connect to {target}: the proxy {proxy.Scheme}://{proxy.Authority} is not supported (only http:// proxies, through HTTP CONNECT).",
+                $"Cannot connect to {target}: the proxy {proxy.Scheme}://{proxy.Authority} is not supported (only http:// proxies, through HTTP CONNECT, and socks5://).",
                 target, 0, null, null);
         }
 

@@ -71,10 +71,11 @@ public sealed class WebSocketClientOptions
     /// Gets or sets the proxy, asked for each target URI (<c>ws://</c> or <c>wss://</c>) through
     /// <see cref="System.Net.IWebProxy.IsBypassed(Uri)"/> and <see cref="System.Net.IWebProxy.GetProxy(Uri)"/>;
     /// <see langword="null"/> (the default) uses an <see cref="EnvironmentProxy"/> read once per process from
-    /// <c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>, <c>ALL_PROXY</c> and <c>NO_PROXY</c>. Only <c>http://</c> proxies are
-    /// supported: the client opens an HTTP CONNECT tunnel (RFC 9110 §9.3.6) and, for wss, runs TLS with the
-    /// origin inside it. Basic credentials come from the proxy's <see cref="System.Net.IWebProxy.Credentials"/>
-    /// or the proxy URI's user information and are sent only to the proxy. Ignored with <see cref="UnixSocketPath"/>.
+    /// <c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>, <c>ALL_PROXY</c> and <c>NO_PROXY</c>. <c>http://</c> proxies get an
+    /// HTTP CONNECT tunnel (RFC 9110 §9.3.6), <c>socks5://</c> (and <c>socks5h://</c>) proxies a SOCKS5 CONNECT
+    /// (RFC 1928, the proxy resolves host names); for wss the client then runs TLS with the origin inside the
+    /// tunnel. Credentials come from the proxy's <see cref="System.Net.IWebProxy.Credentials"/> or the proxy URI's
+    /// user information (Basic for HTTP, RFC 1929 username/password for SOCKS5) and are sent only to the proxy. Ignored with <see cref="UnixSocketPath"/>.
     /// </summary>
     public System.Net.IWebProxy? Proxy { get; set; }
 

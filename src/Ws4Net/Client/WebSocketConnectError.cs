@@ -33,10 +33,14 @@ public enum WebSocketConnectError
     /// <summary>The server's 101 response broke an RFC 6455 §4.1 rule (wrong accept value, unoffered subprotocol or extension) or was malformed.</summary>
     Handshake,
 
-    /// <summary>The HTTP proxy refused the CONNECT tunnel (RFC 9110 §9.3.6) with a status other than 407; the status is in <see cref="WebSocketConnectException.StatusCode"/>.</summary>
+    /// <summary>
+    /// The proxy refused the tunnel: an HTTP proxy answered CONNECT (RFC 9110 §9.3.6) with a status other than 2xx
+    /// or 407 (the status is in <see cref="WebSocketConnectException.StatusCode"/>), a SOCKS5 proxy answered with a
+    /// failure (RFC 1928 §6; <see cref="WebSocketConnectException.StatusCode"/> is 0), or the proxy's scheme is not supported.
+    /// </summary>
     Proxy,
 
-    /// <summary>The HTTP proxy answered 407: credentials are missing or were rejected.</summary>
+    /// <summary>The proxy wants credentials: an HTTP proxy answered 407, or a SOCKS5 proxy refused the methods or the username/password offered.</summary>
     ProxyAuthenticationRequired,
 
     /// <summary>A redirect could not be followed: too many, no usable <c>Location</c>, or from wss to ws.</summary>

@@ -79,6 +79,15 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
     }
 
     [Fact]
+    public async Task WebSocketClientRunAsync_DrivesAHandler_OpenedThenReceivedThenClosed()
+    {
+        var handler = new Ws4pyStyleClientHandler();
+        WebSocketCloseStatus status = await WebSocketClient.RunAsync(fixture.Plain.Uri("/echo"), handler, fixture.Plain.ClientOptions()).WithTimeout();
+        Assert.Equal(WebSocketCloseCode.NormalClosure, status.Code);
+        Assert.Equal(["opened", "received: hello from OnOpenAsync", "closed: 1000"], handler.Events);
+    }
+
+    [Fact]
     public async Task UnknownHost_ThrowsConnectExceptionWithReasonNameResolution()
     {
         WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(
@@ -186,5 +195,29 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
         WebSocketCloseStatus serverSide = await handler.Closed.WithTimeout();
         Assert.Equal(WebSocketCloseCode.AbnormalClosure, serverSide.Code);
         Assert.True(serverSide.InitiatedByPeer);
+    }
+
+    /// <summary>ws4py's client handler shape: opened, received_message, closed.</summary>
+    private sealed class Ws4pyStyleClientHandler : WebSocketHandler
+    {
+        public List<string> Events { get; } = [];
+
+        protected override ValueTask OnOpenAsync()
+        {
+            Events.Add("opened");
+            return SendTextAsync("hello from OnOpenAsync");
+        }
+
+        protected override ValueTask OnMessageAsync(WebSocketMessage message)
+        {
+            Events.Add($"received: {message.GetText()}");
+            return CloseAsync();
+        }
+
+        protected override ValueTask OnCloseAsync(WebSocketCloseStatus status)
+        {
+            Events.Add($"closed: {(int)status.Code}");
+            return ValueTask.CompletedTask;
+        }
     }
 }

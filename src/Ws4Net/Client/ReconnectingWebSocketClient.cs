@@ -198,7 +198,10 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
             _connection?.Abort();
         }
 
-        _stop.Dispose();
+        if (_completion.Task.IsCompleted)
+        {
+            _stop.Dispose();
+        }
     }
 
     private async ValueTask<bool> SendAsync(byte[] payload, WebSocketMessageType type, CancellationToken cancellationToken)

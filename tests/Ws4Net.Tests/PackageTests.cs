@@ -29,6 +29,13 @@ public sealed partial class PackageTests(PackedPackagesFixture packages) : IClas
             Assert.Contains("<license type=\"expression\">MIT</license>", nuspec, StringComparison.Ordinal);
             Assert.Contains("<readme>README.md</readme>", nuspec, StringComparison.Ordinal);
             Assert.Contains("<repository type=\"git\"", nuspec, StringComparison.Ordinal);
+            if (id != "Ws4Net.Cli")
+            {
+                Assert.NotNull(zip.GetEntry($"lib/net10.0/{id}.dll"));
+                Assert.NotNull(zip.GetEntry($"lib/net10.0/{id}.xml"));   // XML documentation
+                using ZipArchive symbols = ZipFile.OpenRead(Path.Combine(packages.Folder, $"{id}.{packages.Version}.snupkg"));
+                Assert.NotNull(symbols.GetEntry($"lib/net10.0/{id}.pdb"));
+            }
         }
     }
 

@@ -13,8 +13,9 @@ namespace Ws4Net.Client;
 
 /// <summary>
 /// Opens client WebSocket connections (RFC 6455 §4.1) over TCP, with TLS for <c>wss://</c> (SNI and
-/// certificate validation on by default), through an HTTP CONNECT proxy when one is configured
-/// (RFC 9110 §9.3.6), following handshake redirects when allowed (RFC 9110 §15.4). Stateless and thread-safe.
+/// certificate validation on by default), through an HTTP CONNECT (RFC 9110 §9.3.6) or SOCKS5 (RFC 1928) proxy
+/// when one is configured or set in the environment, following handshake redirects when allowed (RFC 9110 §15.4).
+/// Every failure to connect is a <see cref="WebSocketConnectException"/>. Stateless and thread-safe.
 /// </summary>
 public static partial class WebSocketClient
 {
@@ -65,6 +66,7 @@ public static partial class WebSocketClient
             {
                 LogRedirect(logger, current, redirect!.StatusCode, next);
             }
+
             current = next;
         }
     }

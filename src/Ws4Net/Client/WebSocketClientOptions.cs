@@ -62,7 +62,7 @@ public sealed class WebSocketClientOptions
     public string? UnixSocketPath { get; set; }
 
     /// <summary>
-    /// Gets or sets whether to go through an HTTP proxy at all (default <see langword="true"/>). When
+    /// Gets or sets whether to go through a proxy at all (default <see langword="true"/>). When
     /// <see langword="false"/>, <see cref="Proxy"/> and the proxy environment variables are ignored.
     /// </summary>
     public bool UseProxy { get; set; } = true;
@@ -75,7 +75,8 @@ public sealed class WebSocketClientOptions
     /// HTTP CONNECT tunnel (RFC 9110 §9.3.6), <c>socks5://</c> (and <c>socks5h://</c>) proxies a SOCKS5 CONNECT
     /// (RFC 1928, the proxy resolves host names); for wss the client then runs TLS with the origin inside the
     /// tunnel. Credentials come from the proxy's <see cref="System.Net.IWebProxy.Credentials"/> or the proxy URI's
-    /// user information (Basic for HTTP, RFC 1929 username/password for SOCKS5) and are sent only to the proxy. Ignored with <see cref="UnixSocketPath"/>.
+    /// user information (Basic for HTTP, RFC 1929 username/password for SOCKS5) and are sent only to the proxy.
+    /// Ignored with <see cref="UnixSocketPath"/>. Also used by <see cref="ReconnectingWebSocketClient"/> attempts.
     /// </summary>
     public System.Net.IWebProxy? Proxy { get; set; }
 

@@ -8,8 +8,9 @@ namespace Ws4Net.Client;
 
 /// <summary>
 /// Settings of <see cref="WebSocketClient.ConnectAsync(Uri, WebSocketClientOptions?, CancellationToken)"/>:
-/// handshake headers, subprotocols, TLS, timeouts and the connection options. Safe defaults: TLS
-/// certificates are validated, connect times out after 10 s. Not thread-safe while being changed.
+/// handshake headers, subprotocols, TLS, proxy, redirects, timeouts and the connection options. Safe defaults: TLS
+/// certificates are validated, connect times out after 10 s, the proxy environment variables are honoured,
+/// redirects are not followed. Not thread-safe while being changed.
 /// </summary>
 public sealed class WebSocketClientOptions
 {

@@ -489,7 +489,20 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         try
         {
             ServerHandshake.WriteResponse(result, response);
-            await stream.WriteAsync(response.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            if (stream is NetworkStream network)
+            {
+                // A few hundred bytes into a fresh socket's empty send buffer never block: sending them
+                // synchronously spares every idle connection the socket's asynchronous send state.
+                ReadOnlySpan<byte> bytes = response.WrittenSpan;
+                while (!bytes.IsEmpty)
+                {
+                    bytes = bytes[network.Socket.Send(bytes, SocketFlags.None)..];
+                }
+            }
+            else
+            {
+                await stream.WriteAsync(response.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -235,7 +235,8 @@ public sealed partial class WebSocketConnection
             throw new ArgumentException("A control frame payload is at most 125 bytes.", nameof(payload));
         }
 
-        bool start;
+        bool start = false;
+        bool closed = false;
         lock (_sendLock)
         {
             if (!CanSendLocked())
@@ -250,7 +251,13 @@ public sealed partial class WebSocketConnection
 
             long before = _queue.Appended;
             _protocol.WritePendingOutput(_queue);
-            if (opcode == WebSocketOpcode.Ping)
+            if (_protocol.IsCloseSent)
+            {
+                // The close echo just went into the queue; no control frame may follow it.
+                start = CommitLocked(before);
+                closed = true;
+            }
+            else if (opcode == WebSocketOpcode.Ping)
             {
                 _protocol.WritePing(_queue, payload);
             }
@@ -259,7 +266,10 @@ public sealed partial class WebSocketConnection
                 _protocol.WritePong(_queue, payload);
             }
 
-            start = CommitLocked(before);
+            if (!closed)
+            {
+                start = CommitLocked(before);
+            }
         }
 
         if (start)
@@ -267,7 +277,12 @@ public sealed partial class WebSocketConnection
             Flush();
         }
 
-        return true;
+        if (closed && throwIfClosed)
+        {
+            ThrowClosed();
+        }
+
+        return !closed;
     }
 
     // =====================================================================================
@@ -407,8 +422,18 @@ public sealed partial class WebSocketConnection
             else
             {
                 long before = _queue.Appended;
-                EncodeLocked(request);
+                bool encoded = EncodeLocked(request);
                 start = CommitLocked(before);
+                if (!encoded)
+                {
+                    closeWith = null;
+                    if (start)
+                    {
+                        Flush();
+                    }
+
+                    return WebSocketSendStatus.Closed;
+                }
             }
         }
 
@@ -431,6 +456,7 @@ public sealed partial class WebSocketConnection
     private ValueTask SendAsync(SendRequest request, CancellationToken cancellationToken)
     {
         bool start;
+        bool closedBeforeEncoding = false;
         lock (_sendLock)
         {
             if (!CanSendLocked())
@@ -459,18 +485,27 @@ public sealed partial class WebSocketConnection
             }
 
             long before = _queue.Appended;
-            EncodeLocked(request);
-            if (request.Owner is not null && request.EndOfMessage)
+            bool encoded = EncodeLocked(request);
+            if (encoded && request.Owner is not null && request.EndOfMessage)
             {
                 ReleaseLeaseLocked();
             }
 
             start = CommitLocked(before);
+            if (!encoded)
+            {
+                closedBeforeEncoding = true;
+            }
         }
 
         if (start)
         {
             Flush();
+        }
+
+        if (closedBeforeEncoding)
+        {
+            ThrowClosed();
         }
 
         return default;
@@ -566,9 +601,16 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>Encodes one message into the queue (caller holds the send lock and has checked the lease). Owed control frames go first.</summary>
-    private void EncodeLocked(in SendRequest request)
+    private bool EncodeLocked(in SendRequest request)
     {
         _protocol.WritePendingOutput(_queue);
+        if (_protocol.IsCloseSent)
+        {
+            // The owed control frames just written ended with the echo of the peer's close (it arrived on
+            // the receive side since the caller's check): nothing may follow it (RFC 6455 §5.5.1).
+            return false;
+        }
+
         switch (request.Kind)
         {
             case SendKind.String:
@@ -598,6 +640,8 @@ public sealed partial class WebSocketConnection
 
                 break;
         }
+
+        return true;
     }
 
     /// <summary>Accounts the bytes just encoded and decides whether the caller starts a write (caller holds the send lock).</summary>

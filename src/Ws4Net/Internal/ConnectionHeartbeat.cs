@@ -94,7 +94,15 @@ internal static class ConnectionHeartbeat
             {
                 if (Volatile.Read(ref slots[i]) is { } connection)
                 {
-                    connection.OnHeartbeat(now);
+                    try
+                    {
+                        connection.OnHeartbeat(now);
+                    }
+                    catch (Exception)
+                    {
+                        // A timer thread must never die of one connection's failure: that connection ends.
+                        connection.Abort();
+                    }
                 }
             }
         }

@@ -47,6 +47,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         _logger = factory.CreateLogger("Ws4Net.Server");
         _connectionLogger = factory.CreateLogger("Ws4Net.Connection");
         _handshakeSlots = new SemaphoreSlim(_options.MaxConcurrentHandshakes, _options.MaxConcurrentHandshakes);
+        InitializeManager(factory);
     }
 
     /// <summary>Gets the settings.</summary>

@@ -91,3 +91,31 @@ namespace Ws4Net
         }
     }
 }
+
+namespace Ws4Net
+{
+    public enum WebSocketBackpressurePolicy
+    {
+        DropMessage,
+        ClosePolicyViolation,
+        CloseTryAgainLater,
+    }
+
+    public static class DriverContractOptionsShim
+    {
+        extension(WebSocketConnectionOptions options)
+        {
+            public TimeSpan KeepAliveInterval { get => TimeSpan.FromSeconds(20); set { } }
+
+            public TimeSpan KeepAliveTimeout { get => TimeSpan.FromSeconds(20); set { } }
+
+            public TimeSpan IdleTimeout { get => TimeSpan.Zero; set { } }
+
+            public int SendHighWaterMark { get => 64 * 1024; set { } }
+
+            public int MaxBufferedAmount { get => 1024 * 1024; set { } }
+
+            public WebSocketBackpressurePolicy BackpressurePolicy { get => WebSocketBackpressurePolicy.DropMessage; set { } }
+        }
+    }
+}

@@ -29,6 +29,28 @@ public sealed partial class WebSocketServer
 
     private int _acceptStopped;
 
+    /// <summary>
+    /// Raised once per connection that <see cref="ConnectionOpened"/> announced, after its handler's
+    /// <c>OnCloseAsync</c> has returned and before the connection is disposed (a place to release
+    /// per-connection resources such as a service scope). Must not throw.
+    /// </summary>
+    public event Action<WebSocketConnection>? ConnectionClosed;
+
+    private void RaiseConnectionClosed(WebSocketConnection connection)
+    {
+        try
+        {
+            ConnectionClosed?.Invoke(connection);
+        }
+        catch (Exception ex)
+        {
+            LogConnectionClosedHandlerFailed(_logger, connection.Id, ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Error, Message = "A ConnectionClosed handler threw for WebSocket {ConnectionId}")]
+    private static partial void LogConnectionClosedHandlerFailed(ILogger logger, string connectionId, Exception exception);
+
     private void InitializeManager(ILoggerFactory factory)
     {
         _manager = _options.Manager ?? new WebSocketManager(null, factory);

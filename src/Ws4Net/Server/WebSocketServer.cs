@@ -330,6 +330,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             if (connection is not null)
             {
                 _connections.TryRemove(connection, out _);
+                RaiseConnectionClosed(connection);
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
             else

@@ -119,3 +119,14 @@ namespace Ws4Net
         }
     }
 }
+
+namespace Ws4Net
+{
+    public static class DriverContractConnectionShim
+    {
+        extension(WebSocketConnection connection)
+        {
+            public long BufferedAmount => 0;
+        }
+    }
+}

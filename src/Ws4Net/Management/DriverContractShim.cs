@@ -44,7 +44,7 @@ namespace Ws4Net
         Closed,
     }
 
-    internal static class DriverContractShim
+    public static class DriverContractShim
     {
         public static WebSocketSendStatus TrySend(this WebSocketConnection connection, WebSocketPreparedMessage message)
         {

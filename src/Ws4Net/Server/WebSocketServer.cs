@@ -496,7 +496,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Stopped")]
     private static partial void LogStopped(ILogger logger);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "WebSocket {ConnectionId} opened from {Remote} on {Path} (subprotocol {Subprotocol})")]
+    [LoggerMessage(EventId = 102, Level = LogLevel.Debug, Message = "WebSocket {ConnectionId} opened from {Remote} on {Path} (subprotocol {Subprotocol})")]
     private static partial void LogAccepted(ILogger logger, string connectionId, string remote, string path, string subprotocol);
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Rejected upgrade from {Remote} on {Path}: {Status} {Reason}")]

@@ -803,7 +803,7 @@ public sealed class WebSocketProtocol : IDisposable
             RandomNumberGenerator.Fill(key);
         }
 
-        _owedLength += EncodeFrame(_owed.AsSpan(_owedLength), opcode, true, payload, _role == WebSocketRole.Client ? key : default);
+        _owedLength += WebSocketFrameEncoder.WriteFrame(_owed.AsSpan(_owedLength), opcode, true, false, payload, _role == WebSocketRole.Client ? key : default);
     }
 
     // =====================================================================================
@@ -878,6 +878,49 @@ public sealed class WebSocketProtocol : IDisposable
         _sendMessageType = messageType;
     }
 
+    /// <summary>
+    /// Decides whether this connection can send <paramref name="message"/> as the shared, already encoded
+    /// frame (RFC 6455 §5.1: server frames are unmasked, so one set of bytes fits every server-role
+    /// connection; RFC 7692: a compressed encoding is shareable only without context takeover on this
+    /// side). When it returns <see langword="false"/>, encode the message for this connection with
+    /// <see cref="WriteMessage"/> instead (client role, context takeover, or auto-fragmentation).
+    /// </summary>
+    /// <param name="message">The prepared message.</param>
+    /// <param name="frame">The whole frame to write, when the method returns <see langword="true"/>; owned by the message.</param>
+    /// <returns><see langword="true"/> when <paramref name="frame"/> may be written as is; the engine then counts the message as sent.</returns>
+    /// <exception cref="InvalidOperationException">A close frame was already sent, or a fragmented message is in progress.</exception>
+    public bool TryGetSharedFrame(WebSocketPreparedMessage message, out ReadOnlyMemory<byte> frame)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ThrowIfCloseSent();
+        if (_sendInMessage)
+        {
+            throw new InvalidOperationException($"A {_sendMessageType} message is in progress; finish it before sending another message.");
+        }
+
+        frame = default;
+        int max = _options.MaxSendFrameSize;
+        if (_role == WebSocketRole.Client || (max > 0 && message.Length > max))
+        {
+            return false;
+        }
+
+        if (_codec is null || !(message.Compress ?? message.Length >= _codec.Threshold))
+        {
+            frame = message.UncompressedFrame;
+            return true;
+        }
+
+        (int level, int windowBits, int memoryLevel, bool noContextTakeover) = _codec.SendSettings;
+        if (!noContextTakeover)
+        {
+            return false;
+        }
+
+        frame = message.GetCompressedFrame(level, windowBits, memoryLevel);
+        return true;
+    }
+
     private void WriteDataFrames(IBufferWriter<byte> output, WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool endOfMessage, bool rsv1)
     {
         int max = _options.MaxSendFrameSize;
@@ -885,14 +928,14 @@ public sealed class WebSocketProtocol : IDisposable
         {
             while (payload.Length > max)
             {
-                WriteDataFrame(output, opcode, false, rsv1, payload[..max]);
+                WriteFrame(output, opcode, false, rsv1, payload[..max]);
                 payload = payload[max..];
                 opcode = WebSocketOpcode.Continuation;
                 rsv1 = false;
             }
         }
 
-        WriteDataFrame(output, opcode, endOfMessage, rsv1, payload);
+        WriteFrame(output, opcode, endOfMessage, rsv1, payload);
     }
 
     /// <summary>Encodes a text message (or part of one) from UTF-16 text, encoding to UTF-8 directly into <paramref name="output"/>.</summary>
@@ -1024,15 +1067,7 @@ public sealed class WebSocketProtocol : IDisposable
                 return;
             }
 
-            Span<byte> key = stackalloc byte[4];
-            bool masked = _role == WebSocketRole.Client;
-            if (masked)
-            {
-                NextMaskingKey(key);
-            }
-
-            Span<byte> destination = output.GetSpan(WebSocketFrameEncoder.MaxHeaderLength + length);
-            output.Advance(EncodeFrame(destination, WebSocketOpcode.Close, true, payload[..length], masked ? key : default));
+            WriteFrame(output, WebSocketOpcode.Close, true, false, payload[..length]);
             _closeSent = true;
         }
     }
@@ -1046,15 +1081,7 @@ public sealed class WebSocketProtocol : IDisposable
         }
 
         ThrowIfCloseSent();
-        Span<byte> key = stackalloc byte[4];
-        bool masked = _role == WebSocketRole.Client;
-        if (masked)
-        {
-            NextMaskingKey(key);
-        }
-
-        Span<byte> destination = output.GetSpan(WebSocketFrameEncoder.MaxHeaderLength + payload.Length);
-        output.Advance(EncodeFrame(destination, opcode, true, payload, masked ? key : default));
+        WriteFrame(output, opcode, true, false, payload);
     }
 
     private WebSocketOpcode BeginSend(WebSocketMessageType messageType)
@@ -1078,7 +1105,8 @@ public sealed class WebSocketProtocol : IDisposable
         return (WebSocketOpcode)messageType;
     }
 
-    private void WriteDataFrame(IBufferWriter<byte> output, WebSocketOpcode opcode, bool fin, bool rsv1, ReadOnlySpan<byte> payload)
+    /// <summary>The one place where the engine encodes a frame: picks the masking key for the role and writes header + payload.</summary>
+    private void WriteFrame(IBufferWriter<byte> output, WebSocketOpcode opcode, bool fin, bool rsv1, ReadOnlySpan<byte> payload)
     {
         Span<byte> key = stackalloc byte[4];
         bool masked = _role == WebSocketRole.Client;
@@ -1088,22 +1116,7 @@ public sealed class WebSocketProtocol : IDisposable
         }
 
         Span<byte> destination = output.GetSpan(WebSocketFrameEncoder.GetHeaderLength(payload.Length, masked) + payload.Length);
-        output.Advance(EncodeFrame(destination, opcode, fin, payload, masked ? key : default, rsv1));
-    }
-
-    private static int EncodeFrame(Span<byte> destination, WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> key, bool rsv1 = false)
-    {
-        int headerLength = WebSocketFrameEncoder.WriteHeader(destination, opcode, fin, rsv1, payload.Length, key);
-        if (key.IsEmpty)
-        {
-            payload.CopyTo(destination[headerLength..]);
-        }
-        else
-        {
-            WebSocketMasking.ApplyCopy(payload, destination[headerLength..], key);
-        }
-
-        return headerLength + payload.Length;
+        output.Advance(WebSocketFrameEncoder.WriteFrame(destination, opcode, fin, rsv1, payload, masked ? key : default));
     }
 
     /// <summary>Next fresh masking key from a buffered cryptographic RNG (RFC 6455 §5.3, §10.3). Send side only.</summary>

@@ -40,7 +40,7 @@ public static class InMemoryWebSocket
     public static WebSocketConnection FromDuplexPipe(IDuplexPipe transport, WebSocketRole role, WebSocketConnectionOptions? options = null, string? subprotocol = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
-        return new WebSocketConnection(new DuplexPipeStream(transport), role, options, null, subprotocol, default, logger);
+        return new WebSocketConnection(new Internal.Transports.PipeTransport(transport), role, options, null, subprotocol, logger, null);
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe

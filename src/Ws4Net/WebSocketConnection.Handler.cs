@@ -23,12 +23,12 @@ public sealed partial class WebSocketConnection
         try
         {
             using CancellationTokenRegistration stop = cancellationToken.Register(
-                static s => ((WebSocketConnection)s!).SendCloseInBackground(WebSocketCloseCode.GoingAway, "going away"), this);
+                static s => ((WebSocketConnection)s!).StartClose(WebSocketCloseCode.GoingAway, "going away"), this);
 
-            bool failed = !await InvokeAsync(handler, static (h, _) => h.InvokeOpenAsync(), default).ConfigureAwait(false);
+            bool failed = !await InvokeAsync(handler, static (h, _) => h.InvokeOpenAsync(), default, corked: false).ConfigureAwait(false);
             while (true)
             {
-                WebSocketEvent e = await ReceiveEventCoreAsync(CancellationToken.None).ConfigureAwait(false);
+                WebSocketEvent e = await ReceiveEventCoreAsync(CancellationToken.None, corked: true).ConfigureAwait(false);
                 if (e.Type is WebSocketEventType.None or WebSocketEventType.Close or WebSocketEventType.Failed)
                 {
                     break;
@@ -44,11 +44,12 @@ public sealed partial class WebSocketConnection
                     WebSocketEventType.Ping => h.InvokePingAsync(e.Payload),
                     WebSocketEventType.Pong => h.InvokePongAsync(e.Payload),
                     _ => h.InvokeMessageAsync(new WebSocketMessage(e.MessageType, e.Payload, e.EndOfMessage)),
-                }, e).ConfigureAwait(false);
+                }, e, corked: true).ConfigureAwait(false);
             }
         }
         finally
         {
+            Uncork();
             ExitReader();
         }
 
@@ -65,54 +66,63 @@ public sealed partial class WebSocketConnection
         return status;
     }
 
-    /// <summary>Runs one callback; on an exception logs it, calls OnErrorAsync and starts a 1011 close. Returns false then.</summary>
-    private async ValueTask<bool> InvokeAsync(WebSocketHandler handler, Func<WebSocketHandler, WebSocketEvent, ValueTask> callback, WebSocketEvent e)
+    /// <summary>
+    /// Runs one callback; on an exception logs it, calls OnErrorAsync and starts a 1011 close. Returns false
+    /// then. A callback that completes synchronously runs inside the batch (its sends stay corked); one that
+    /// awaits first releases the cork so its earlier sends are not held back while it waits.
+    /// </summary>
+    private ValueTask<bool> InvokeAsync(WebSocketHandler handler, Func<WebSocketHandler, WebSocketEvent, ValueTask> callback, WebSocketEvent e, bool corked)
     {
+        ValueTask pending;
         try
         {
-            await callback(handler, e).ConfigureAwait(false);
+            pending = callback(handler, e);
+            if (pending.IsCompletedSuccessfully)
+            {
+                pending.GetAwaiter().GetResult();
+                return new ValueTask<bool>(true);
+            }
+        }
+        catch (Exception ex)
+        {
+            return OnHandlerErrorAsync(handler, ex);
+        }
+
+        return AwaitCallbackAsync(handler, pending, corked);
+    }
+
+    private async ValueTask<bool> AwaitCallbackAsync(WebSocketHandler handler, ValueTask pending, bool corked)
+    {
+        if (corked)
+        {
+            Uncork();
+        }
+
+        try
+        {
+            await pending.ConfigureAwait(false);
             return true;
         }
         catch (Exception ex)
         {
-            LogHandlerError(_logger, Id, handler.GetType().Name, ex);
-            try
-            {
-                await handler.InvokeErrorAsync(ex).ConfigureAwait(false);
-            }
-            catch (Exception inner)
-            {
-                LogHandlerError(_logger, Id, handler.GetType().Name, inner);
-            }
-
-            SendCloseInBackground(WebSocketCloseCode.InternalError, "internal error");
-            return false;
+            return await OnHandlerErrorAsync(handler, ex).ConfigureAwait(false);
         }
     }
 
-    /// <summary>
-    /// Queues a close frame and writes it without waiting for the peer; the receive loop sees the
-    /// reply, and the close timer bounds the wait. Does nothing when a close was already sent.
-    /// Used for shutdown (1001) and handler errors (1011).
-    /// </summary>
-    internal void SendCloseInBackground(WebSocketCloseCode code, string reason)
+    private async ValueTask<bool> OnHandlerErrorAsync(WebSocketHandler handler, Exception ex)
     {
-        if (TryQueueClose(code, reason))
-        {
-            _ = FlushInBackgroundAsync();
-        }
-    }
-
-    private async Task FlushInBackgroundAsync()
-    {
+        LogHandlerError(_logger, Id, handler.GetType().Name, ex);
         try
         {
-            await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await handler.InvokeErrorAsync(ex).ConfigureAwait(false);
         }
-        catch (WebSocketClosedException)
+        catch (Exception inner)
         {
-            // The transport is gone; the receive side notices.
+            LogHandlerError(_logger, Id, handler.GetType().Name, inner);
         }
+
+        StartClose(WebSocketCloseCode.InternalError, "internal error");
+        return false;
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "WebSocket {ConnectionId}: handler {Handler} threw; closing with 1011")]

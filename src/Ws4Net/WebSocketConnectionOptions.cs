@@ -10,7 +10,11 @@ namespace Ws4Net;
 public sealed class WebSocketConnectionOptions
 {
     private int _receiveBufferSize = 16 * 1024;
-    private int _maxPendingSendBytes = 1024 * 1024;
+    private int _sendHighWaterMark = 64 * 1024;
+    private int _maxBufferedAmount = 1024 * 1024;
+    private TimeSpan _keepAliveInterval = TimeSpan.FromSeconds(20);
+    private TimeSpan _keepAliveTimeout = TimeSpan.FromSeconds(20);
+    private TimeSpan _idleTimeout = TimeSpan.Zero;
     private TimeSpan _closeTimeout = TimeSpan.FromSeconds(5);
     private TimeSpan _sendTimeout = TimeSpan.FromSeconds(30);
 
@@ -33,18 +37,90 @@ public sealed class WebSocketConnectionOptions
     }
 
     /// <summary>
-    /// Gets or sets how many encoded bytes may wait in the send queue while another send is being
-    /// written, in bytes (default 1 MiB). Beyond it, a send waits for the queue to drain (backpressure)
-    /// instead of growing memory. A single larger message is still accepted when the queue is empty.
+    /// Gets or sets the send queue's high-water mark, in bytes (default 64 KiB). A send that waits
+    /// (<see cref="WebSocketConnection.SendAsync(Protocol.WebSocketPreparedMessage, CancellationToken)"/> and
+    /// its siblings) waits while <see cref="WebSocketConnection.BufferedAmount"/> is above it, before it
+    /// appends anything (backpressure). At most <see cref="MaxBufferedAmount"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
-    public int MaxPendingSendBytes
+    public int SendHighWaterMark
     {
-        get => _maxPendingSendBytes;
+        get => Math.Min(_sendHighWaterMark, _maxBufferedAmount);
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
-            _maxPendingSendBytes = value;
+            _sendHighWaterMark = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets the hard cap of the send queue, in bytes, framing included (default 1 MiB). No API
+    /// queues past it: a send that never waits applies <see cref="BackpressurePolicy"/> there, a send that
+    /// waits waits for room, and a single message larger than the cap is sent as fragments of a quarter of
+    /// the cap, each queued when there is room. Owed pongs and our close frame are never dropped (they are
+    /// bounded by <see cref="Protocol.WebSocketProtocolOptions.MaxPendingControlBytes"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 4 KiB.</exception>
+    public int MaxBufferedAmount
+    {
+        get => _maxBufferedAmount;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 4096);
+            _maxBufferedAmount = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets what a send that never waits (<c>TrySend</c>) does when the queue is at
+    /// <see cref="MaxBufferedAmount"/>: drop the message for this peer (default), or close the peer with
+    /// 1008 or 1013. This is the slow-consumer policy of broadcasts.
+    /// </summary>
+    public WebSocketBackpressurePolicy BackpressurePolicy { get; set; } = WebSocketBackpressurePolicy.DropMessage;
+
+    /// <summary>
+    /// Gets or sets how long the connection may receive nothing before it sends a keepalive ping
+    /// (RFC 6455 §5.5.2), default 20 s; <see cref="TimeSpan.Zero"/> disables keepalive. Resolution 100 ms.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan KeepAliveInterval
+    {
+        get => _keepAliveInterval;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            _keepAliveInterval = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets how long a keepalive ping may wait for its pong before the connection is closed with
+    /// 1011 and the reason "keepalive ping timeout" (default 20 s).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan KeepAliveTimeout
+    {
+        get => _keepAliveTimeout;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _keepAliveTimeout = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets how long a connection may carry no traffic in either direction (pings and pongs
+    /// count) before it is closed with 1001 and the reason "idle timeout". <see cref="TimeSpan.Zero"/>
+    /// (the default) disables it. Resolution 100 ms.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan IdleTimeout
+    {
+        get => _idleTimeout;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            _idleTimeout = value;
         }
     }
 
@@ -66,7 +142,7 @@ public sealed class WebSocketConnectionOptions
 
     /// <summary>
     /// Gets or sets how long one write to the transport may take before the connection is aborted
-    /// (a peer that stopped reading fills the TCP buffers and blocks the writer; default 30 s).
+    /// (a peer that stopped reading fills the TCP buffers and blocks the writer; default 30 s). Resolution 100 ms.
     /// <see cref="Timeout.InfiniteTimeSpan"/> disables it. Pending senders then fail with
     /// <see cref="WebSocketClosedException"/> and <see cref="WebSocketConnection.Completion"/> reports 1006.
     /// </summary>

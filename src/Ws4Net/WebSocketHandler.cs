@@ -78,7 +78,7 @@ public abstract class WebSocketHandler
     /// <returns>Completes when the frame is written or queued.</returns>
     /// <exception cref="ArgumentException">The payload is over 125 bytes.</exception>
     /// <exception cref="WebSocketClosedException">The connection can no longer send.</exception>
-    public ValueTask PingAsync(ReadOnlyMemory<byte> payload = default, CancellationToken cancellationToken = default) => Connection.PingAsync(payload, cancellationToken);
+    public ValueTask SendPingAsync(ReadOnlyMemory<byte> payload = default, CancellationToken cancellationToken = default) => Connection.SendPingAsync(payload, cancellationToken);
 
     /// <summary>Starts the close handshake; <see cref="OnCloseAsync"/> follows when it completes.</summary>
     /// <param name="code">The close code.</param>

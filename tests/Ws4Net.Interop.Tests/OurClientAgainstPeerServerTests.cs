@@ -66,7 +66,7 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
 
         byte[] binary = Payloads.Binary(200_000, seed: 7);
         await connection.SendAsync(binary.AsMemory(0, 70_000), WebSocketMessageType.Binary, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
-        await connection.PingAsync("between fragments"u8.ToArray()).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendPingAsync("between fragments"u8.ToArray()).AsTask().WaitAsync(Timeouts.Step);
         await connection.SendAsync(binary.AsMemory(70_000, 130_000), WebSocketMessageType.Binary, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
         await connection.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Binary, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
 
@@ -143,11 +143,11 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
         Assert.Equal("through the handler ✓", Encoding.UTF8.GetString(payload));
 
         byte[] pingPayload = "ws4net ping ✓"u8.ToArray();
-        await handler.PingAsync(pingPayload).AsTask().WaitAsync(Timeouts.Step);
+        await handler.SendPingAsync(pingPayload).AsTask().WaitAsync(Timeouts.Step);
         byte[] pong = await handler.NextPongAsync(Timeouts.Step);
         Assert.Equal(pingPayload, pong);
 
-        await handler.PingAsync().AsTask().WaitAsync(Timeouts.Step);
+        await handler.SendPingAsync().AsTask().WaitAsync(Timeouts.Step);
         byte[] emptyPong = await handler.NextPongAsync(Timeouts.Step);
         Assert.Empty(emptyPong);
 

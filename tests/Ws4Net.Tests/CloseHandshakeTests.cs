@@ -74,7 +74,7 @@ public sealed class CloseHandshakeTests(LoopbackFixture fixture) : IClassFixture
 
             await Assert.ThrowsAsync<WebSocketClosedException>(async () => await client.SendTextAsync("late"));
             await Assert.ThrowsAsync<WebSocketClosedException>(async () => await client.SendBinaryAsync(new byte[] { 1, 2, 3 }));
-            await Assert.ThrowsAsync<WebSocketClosedException>(async () => await client.PingAsync());
+            await Assert.ThrowsAsync<WebSocketClosedException>(async () => await client.SendPingAsync());
 
             await handler.Closed.WithTimeout();
             await Assert.ThrowsAsync<WebSocketClosedException>(async () => await handler.SendTextAsync("late from server"));

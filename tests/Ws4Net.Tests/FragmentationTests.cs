@@ -15,7 +15,7 @@ public sealed class FragmentationTests(LoopbackFixture fixture) : IClassFixture<
         byte[] whole = Payloads.Binary(300_000, seed: 3);
         await client.SendAsync(whole.AsMemory(0, 1), WebSocketMessageType.Binary, false).WithTimeout();
         await client.SendAsync(whole.AsMemory(1, 100_000), WebSocketMessageType.Binary, false).WithTimeout();
-        await client.PingAsync("between fragments"u8.ToArray()).WithTimeout(); // control frames may interleave
+        await client.SendPingAsync("between fragments"u8.ToArray()).WithTimeout(); // control frames may interleave
         await client.SendAsync(whole.AsMemory(100_001), WebSocketMessageType.Binary, true).WithTimeout();
 
         WebSocketMessage? reply = await client.ReceiveAsync().WithTimeout();
@@ -52,13 +52,20 @@ public sealed class FragmentationTests(LoopbackFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task AnotherDataMessageWhileAFragmentedOneIsInProgress_IsRefused()
+    public async Task AnotherDataMessageWhileAFragmentedOneIsInProgress_WaitsBehindIt()
     {
         await using WebSocketConnection client = await fixture.Plain.ConnectAsync("/echo");
         await client.SendAsync("part 1"u8.ToArray(), WebSocketMessageType.Binary, false).WithTimeout();
-        await Assert.ThrowsAnyAsync<InvalidOperationException>(async () => await client.SendTextAsync("interloper"));
+
+        // A complete message from another caller is never encoded as a continuation: it is queued after the final fragment.
+        await client.SendTextAsync("interloper").WithTimeout();
         await client.SendAsync("part 2"u8.ToArray(), WebSocketMessageType.Binary, true).WithTimeout();
-        Assert.Equal("part 1part 2", Encoding.UTF8.GetString((await client.ReceiveAsync().WithTimeout())!.Value.Payload.Span));
+        WebSocketMessage first = (await client.ReceiveAsync().WithTimeout())!.Value;
+        Assert.Equal(WebSocketMessageType.Binary, first.Type);
+        Assert.Equal("part 1part 2", Encoding.UTF8.GetString(first.Payload.Span));
+        WebSocketMessage second = (await client.ReceiveAsync().WithTimeout())!.Value;
+        Assert.Equal(WebSocketMessageType.Text, second.Type);
+        Assert.Equal("interloper", second.GetText());
         await client.CloseAsync().WithTimeout();
     }
 

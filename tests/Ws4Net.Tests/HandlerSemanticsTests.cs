@@ -21,7 +21,7 @@ public sealed class HandlerSemanticsTests(LoopbackFixture fixture) : IClassFixtu
                 await client.SendTextAsync($"m{i}").WithTimeout();
             }
 
-            await client.PingAsync(new byte[] { 0xAB }).WithTimeout();
+            await client.SendPingAsync(new byte[] { 0xAB }).WithTimeout();
             await client.SendBinaryAsync(new byte[] { 1, 2, 3 }).WithTimeout();
             for (int i = 0; i < 6; i++)
             {

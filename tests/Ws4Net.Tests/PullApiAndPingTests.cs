@@ -117,13 +117,13 @@ public sealed class PullApiAndPingTests : IAsyncLifetime
             byte[][] payloads = [Encoding.UTF8.GetBytes("ping-1"), [], Payloads.Binary(125, seed: 7)];
             foreach (byte[] payload in payloads)
             {
-                await client.PingAsync(payload).WithTimeout();
+                await client.SendPingAsync(payload).WithTimeout();
                 Assert.Equal(payload, await serverHandler.Pings.ReadAsync().AsTask().WithTimeout());
                 Assert.Equal(payload, await clientHandler.Pongs.ReadAsync().AsTask().WithTimeout());
             }
 
             // And the other way round: the server pings, the client core answers.
-            await serverHandler.PingAsync(new byte[] { 9, 8, 7 }).WithTimeout();
+            await serverHandler.SendPingAsync(new byte[] { 9, 8, 7 }).WithTimeout();
             Assert.Equal(new byte[] { 9, 8, 7 }, await clientHandler.Pings.ReadAsync().AsTask().WithTimeout());
             Assert.Equal(new byte[] { 9, 8, 7 }, await serverHandler.Pongs.ReadAsync().AsTask().WithTimeout());
 
@@ -153,7 +153,7 @@ public sealed class PullApiAndPingTests : IAsyncLifetime
         {
             var reader = new MessageCollector(client);
             await serverHandler.Opened.WithTimeout();
-            await serverHandler.PingAsync(new byte[] { 1, 2, 3 }).WithTimeout();
+            await serverHandler.SendPingAsync(new byte[] { 1, 2, 3 }).WithTimeout();
             Assert.Equal(new byte[] { 1, 2, 3 }, await serverHandler.Pongs.ReadAsync().AsTask().WithTimeout());
             await serverHandler.SendTextAsync("after ping").WithTimeout();
             Assert.Equal("after ping", (await reader.NextAsync()).Text); // the pong itself is not a message
@@ -166,7 +166,7 @@ public sealed class PullApiAndPingTests : IAsyncLifetime
     public async Task Ping_PayloadOver125Bytes_IsRefused()
     {
         await using WebSocketConnection client = await _plain.ConnectAsync("/echo");
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await client.PingAsync(new byte[126]));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await client.SendPingAsync(new byte[126]));
         await client.CloseAsync().WithTimeout();
     }
 
@@ -193,7 +193,7 @@ public sealed class PullApiAndPingTests : IAsyncLifetime
     {
         public byte[]? Pong { get; private set; }
 
-        protected override ValueTask OnOpenAsync() => PingAsync("ws4net-ping"u8.ToArray());
+        protected override ValueTask OnOpenAsync() => SendPingAsync("ws4net-ping"u8.ToArray());
 
         protected override ValueTask OnPongAsync(ReadOnlyMemory<byte> payload)
         {

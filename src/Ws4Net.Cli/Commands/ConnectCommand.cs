@@ -151,7 +151,7 @@ public static class ConnectCommand
             {
                 if (line.StartsWith("/ping", StringComparison.Ordinal))
                 {
-                    await connection.PingAsync(Encoding.UTF8.GetBytes(line.Length > 6 ? line[6..] : string.Empty), cancellationToken).ConfigureAwait(false);
+                    await connection.SendPingAsync(Encoding.UTF8.GetBytes(line.Length > 6 ? line[6..] : string.Empty), cancellationToken).ConfigureAwait(false);
                     Console.Out.WriteLine("> ping");
                 }
                 else if (line.StartsWith("/close", StringComparison.Ordinal))

@@ -82,6 +82,40 @@ internal sealed class PerMessageDeflateCodec : IDisposable
         }
     }
 
+    /// <summary>
+    /// Compresses one whole message without context takeover (a pooled deflater, reset afterwards), as
+    /// RFC 7692 §7.2.1 describes: raw DEFLATE, the trailing 00 00 FF FF removed. Used for prepared messages
+    /// that many connections share.
+    /// </summary>
+    public static void CompressMessage(ReadOnlySpan<byte> payload, PooledBufferWriter output, int level, int windowBits, int memoryLevel)
+    {
+        ZlibDeflater deflater = ZlibPool.RentDeflater(level, windowBits, memoryLevel);
+        try
+        {
+            int start = output.WrittenCount;
+            deflater.Compress(payload, output, ZlibNative.FullFlush);
+            int produced = output.WrittenCount - start;
+            if (produced >= 4 && output.WrittenSpan[^4..].SequenceEqual(Tail))
+            {
+                output.Truncate(4);
+            }
+            else if (produced == 0)
+            {
+                output.GetSpan(1)[0] = 0x00;
+                output.Advance(1);
+            }
+        }
+        finally
+        {
+            ZlibPool.Return(deflater);
+        }
+    }
+
+    /// <summary>Gets the zlib settings this endpoint compresses with, and whether it resets after every message (no context takeover).</summary>
+    public (int Level, int WindowBits, int MemoryLevel, bool NoContextTakeover) SendSettings
+        => (_parameters.CompressionLevel, _sendWindowBits, _parameters.MemoryLevel, _sendPooled);
+
+
     /// <summary>Gets the decompressor for the message being received (rented or dedicated).</summary>
     public ZlibInflater BeginInflate()
         => _inflater ??= _receivePooled ? ZlibPool.RentInflater(_receiveWindowBits) : new ZlibInflater(_receiveWindowBits);

@@ -77,4 +77,38 @@ public static class WebSocketFrameEncoder
 
         return length;
     }
+
+    /// <summary>
+    /// Writes one whole frame (RFC 6455 §5.2): the header, then the payload, masked with
+    /// <paramref name="maskingKey"/> when one is given (§5.3). This is the single frame writer that the
+    /// protocol engine and prepared messages use.
+    /// </summary>
+    /// <param name="destination">At least <see cref="GetHeaderLength"/> + <paramref name="payload"/>.Length bytes.</param>
+    /// <param name="opcode">The frame's opcode.</param>
+    /// <param name="fin">The FIN bit.</param>
+    /// <param name="rsv1">The RSV1 bit (permessage-deflate marks the first frame of a compressed message, RFC 7692 §6).</param>
+    /// <param name="payload">The payload bytes, copied (and masked) into <paramref name="destination"/>.</param>
+    /// <param name="maskingKey">Empty for an unmasked (server) frame, or the 4-byte masking key.</param>
+    /// <returns>The number of bytes written: header plus payload.</returns>
+    /// <exception cref="ArgumentException">The key is neither empty nor 4 bytes, or the destination is too short.</exception>
+    public static int WriteFrame(Span<byte> destination, WebSocketOpcode opcode, bool fin, bool rsv1, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> maskingKey)
+    {
+        int headerLength = WriteHeader(destination, opcode, fin, rsv1, payload.Length, maskingKey);
+        Span<byte> body = destination[headerLength..];
+        if (body.Length < payload.Length)
+        {
+            throw new ArgumentException("Destination too short for the frame.", nameof(destination));
+        }
+
+        if (maskingKey.IsEmpty)
+        {
+            payload.CopyTo(body);
+        }
+        else
+        {
+            WebSocketMasking.ApplyCopy(payload, body, maskingKey);
+        }
+
+        return headerLength + payload.Length;
+    }
 }

@@ -181,7 +181,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
         foreach (WebSocketConnection connection in _connections.Keys)
         {
-            connection.SendCloseInBackground(WebSocketCloseCode.GoingAway, "server shutting down");
+            connection.StartClose(WebSocketCloseCode.GoingAway, "server shutting down");
         }
 
         Task all = Task.WhenAll(_sessions.Keys);
@@ -307,7 +307,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             LogAccepted(_logger, connection.Id, connection.Request!.RemoteEndPoint?.ToString() ?? "?", connection.Request.Path, connection.Subprotocol ?? "-");
             if (_stopping.IsCancellationRequested)
             {
-                connection.SendCloseInBackground(WebSocketCloseCode.GoingAway, "server shutting down");
+                connection.StartClose(WebSocketCloseCode.GoingAway, "server shutting down");
             }
 
             await connection.RunAsync(handler!, CancellationToken.None).ConfigureAwait(false);
@@ -437,7 +437,11 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             return default;
         }
 
-        return (new WebSocketConnection(stream, WebSocketRole.Server, _options.Connection, request, result.Subprotocol, rest, _connectionLogger, result.PerMessageDeflate), handler);
+        WebSocketConnectionOptions connectionOptions = _options.Connection;
+        Internal.Transports.WebSocketTransport transport = stream is SslStream
+            ? new Internal.Transports.StreamTransport(stream, connectionOptions.ReceiveBufferSize, connectionOptions.UseZeroByteReads, rest.Span)
+            : new Internal.Transports.SocketTransport(socket, connectionOptions.ReceiveBufferSize, connectionOptions.UseZeroByteReads, rest.Span);
+        return (new WebSocketConnection(transport, WebSocketRole.Server, connectionOptions, request, result.Subprotocol, _connectionLogger, result.PerMessageDeflate), handler);
     }
 
     private static async Task WriteFallbackAsync(Stream stream, HttpRequestHead head, HttpFallbackResponse response, CancellationToken cancellationToken)
@@ -499,7 +503,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     [LoggerMessage(EventId = 102, Level = LogLevel.Debug, Message = "WebSocket {ConnectionId} opened from {Remote} on {Path} (subprotocol {Subprotocol})")]
     private static partial void LogAccepted(ILogger logger, string connectionId, string remote, string path, string subprotocol);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Rejected upgrade from {Remote} on {Path}: {Status} {Reason}")]
+    [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "Rejected upgrade from {Remote} on {Path}: {Status} {Reason}")]
     private static partial void LogRejected(ILogger logger, string? remote, string path, int status, string reason);
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Debug, Message = "Handshake with {Remote} failed: {Error}")]

@@ -101,7 +101,7 @@ public abstract class OurClientAgainstDeflatePeerServerTests(DeflatePeerServerFi
         WebSocketConnection connection = lease.Connection;
         byte[] whole = Encoding.UTF8.GetBytes(Compressible(200_000));
         await connection.SendAsync(whole.AsMemory(0, 70_000), WebSocketMessageType.Text, false, compress: true).AsTask().WaitAsync(Timeouts.Step);
-        await connection.PingAsync("between fragments"u8.ToArray()).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendPingAsync("between fragments"u8.ToArray()).AsTask().WaitAsync(Timeouts.Step);
         await connection.SendAsync(whole.AsMemory(70_000, 100_000), WebSocketMessageType.Text, false).AsTask().WaitAsync(Timeouts.Step);
         await connection.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Text, false).AsTask().WaitAsync(Timeouts.Step);
         await connection.SendAsync(whole.AsMemory(170_000), WebSocketMessageType.Text, true).AsTask().WaitAsync(Timeouts.Step);

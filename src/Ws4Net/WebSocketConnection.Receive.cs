@@ -1,0 +1,243 @@
+using System.Runtime.CompilerServices;
+using Ws4Net.Protocol;
+
+namespace Ws4Net;
+
+public sealed partial class WebSocketConnection
+{
+    /// <summary>Events processed without the transport going asynchronous before the reader yields its thread (fairness between connections).</summary>
+    private const int EventsPerTurn = 256;
+
+    private int _readerActive;
+    private Memory<byte> _input;
+    private long _lastReceived;
+    private int _eventsThisTurn;
+    private bool _receiveEnded;
+
+    /// <summary>
+    /// Receives the next data message. Pings are answered automatically; pongs are skipped. Returns
+    /// <see langword="null"/> once the connection has closed (see <see cref="CloseStatus"/>): the peer's
+    /// close was answered, the connection was failed for a protocol violation (1002/1007/1009), or the
+    /// transport ended.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait. On a TLS transport, cancelling in the middle of a record may leave the connection unusable: abort it then.</param>
+    /// <returns>The message (valid until the next receive), or <see langword="null"/> when closed.</returns>
+    /// <exception cref="InvalidOperationException">Another receive is already in progress.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<WebSocketMessage?> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        EnterReader();
+        try
+        {
+            while (true)
+            {
+                WebSocketEvent e = await ReceiveEventCoreAsync(cancellationToken).ConfigureAwait(false);
+                switch (e.Type)
+                {
+                    case WebSocketEventType.Message:
+                    case WebSocketEventType.Fragment:
+                        return new WebSocketMessage(e.MessageType, e.Payload, e.EndOfMessage);
+                    case WebSocketEventType.None:
+                    case WebSocketEventType.Close:
+                    case WebSocketEventType.Failed:
+                        return null;
+                }
+            }
+        }
+        finally
+        {
+            ExitReader();
+        }
+    }
+
+    /// <summary>Enumerates received data messages until the connection closes. Each message is valid until the next one is requested.</summary>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The messages, in order.</returns>
+    /// <exception cref="InvalidOperationException">Another receive is already in progress.</exception>
+    public async IAsyncEnumerable<WebSocketMessage> ReadMessagesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (await ReceiveAsync(cancellationToken).ConfigureAwait(false) is { } message)
+        {
+            yield return message;
+        }
+    }
+
+    internal void EnterReader()
+    {
+        if (Interlocked.CompareExchange(ref _readerActive, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("Another receive is already in progress on this connection.");
+        }
+    }
+
+    internal void ExitReader()
+    {
+        if (_receiveEnded)
+        {
+            _transport.CompleteReader();
+        }
+
+        Volatile.Write(ref _readerActive, 0);
+    }
+
+    /// <summary>
+    /// Reads the next protocol event and runs the lifecycle steps for close, failure and end of
+    /// transport. Returns an event of type None when the transport ended. Caller is the single reader.
+    /// With <paramref name="corked"/>, replies stay queued while more received frames wait in the buffer
+    /// and leave in one write when the reader needs more bytes (corking, for the handler loop).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<WebSocketEvent> ReceiveEventCoreAsync(CancellationToken cancellationToken, bool corked = false)
+    {
+        if (_receiveEnded || Volatile.Read(ref _state) >= (int)WebSocketConnectionState.Closed)
+        {
+            return default;
+        }
+
+        WebSocketEvent e;
+        try
+        {
+            e = await ReadEventAsync(corked, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            if (corked)
+            {
+                Uncork();
+            }
+
+            throw;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or InvalidOperationException)
+        {
+            if (corked)
+            {
+                Uncork();
+            }
+
+            _receiveEnded = true;
+            Abort(Volatile.Read(ref _transportClosed) != 0 ? null : ex);
+            return default;
+        }
+
+        switch (e.Type)
+        {
+            case WebSocketEventType.Pong:
+                OnPong(e.Payload.Span);
+                break;
+            case WebSocketEventType.Close:
+                _receiveEnded = true;
+                Uncork();
+                await OnPeerCloseAsync(e).ConfigureAwait(false);
+                break;
+            case WebSocketEventType.Failed:
+                _receiveEnded = true;
+                Uncork();
+                LogProtocolViolation(_logger, Id, (int)e.CloseCode, e.Reason);
+                SetCloseStatus(e.CloseCode, e.Reason ?? string.Empty, false);
+                StartCloseTimer();
+                await WaitForDrainAsync().ConfigureAwait(false);
+                CloseTransport(abort: false);
+                break;
+            case WebSocketEventType.None:
+                _receiveEnded = true;
+                Uncork();
+                if (_protocol.IsCloseSent && _protocol.IsReceiveCompleted)
+                {
+                    CloseTransport(abort: false);
+                }
+                else
+                {
+                    SetCloseStatus(WebSocketCloseCode.AbnormalClosure, "The transport closed without a close frame.", true);
+                    CloseTransport(abort: true);
+                }
+
+                break;
+        }
+
+        return e;
+    }
+
+    private async ValueTask OnPeerCloseAsync(WebSocketEvent e)
+    {
+        SetCloseStatus(e.CloseCode, e.Reason ?? string.Empty, !_closeInitiatedByUs);
+        StartCloseTimer();
+        await WaitForDrainAsync().ConfigureAwait(false);
+        if (Role == WebSocketRole.Server)
+        {
+            // RFC 6455 §7.1.1: the server closes the TCP connection first, once the handshake is done.
+            CloseTransport(abort: false);
+            return;
+        }
+
+        // Client: wait for the server to close TCP (bounded by the close timer), discarding bytes.
+        try
+        {
+            while (!(await _transport.ReadAsync(CancellationToken.None).ConfigureAwait(false)).IsEmpty)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+        }
+
+        CloseTransport(abort: false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<WebSocketEvent> ReadEventAsync(bool corked, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (!_input.IsEmpty)
+            {
+                bool produced = _protocol.TryReadEvent(_input, out int consumed, out WebSocketEvent e);
+                _input = _input[consumed..];
+                if (_protocol.HasPendingOutput)
+                {
+                    QueueOwedOutput();
+                }
+
+                if (produced)
+                {
+                    if (corked && ++_eventsThisTurn >= EventsPerTurn)
+                    {
+                        // A peer that keeps the buffer full must not keep this thread: let the others run.
+                        _eventsThisTurn = 0;
+                        Uncork();
+                        await Task.Yield();
+                        Cork();
+                    }
+
+                    return e;
+                }
+            }
+
+            // The batch is done: everything produced while processing it leaves in one write, then wait.
+            if (corked)
+            {
+                Uncork();
+            }
+
+            _protocol.ReleaseBuffers();
+            ValueTask<Memory<byte>> read = _transport.ReadAsync(cancellationToken);
+            if (!read.IsCompleted)
+            {
+                _eventsThisTurn = 0;
+            }
+
+            _input = await read.ConfigureAwait(false);
+            if (_input.IsEmpty)
+            {
+                return default;
+            }
+
+            _lastReceived = Environment.TickCount64;
+            if (corked)
+            {
+                Cork();
+            }
+        }
+    }
+}

@@ -52,7 +52,7 @@ public sealed class ManagerShutdownTests
         RawFrame close = await silent.ReadFrameAsync();
         Assert.Equal(8, close.Opcode);
         Assert.Equal(1001, close.CloseCode);
-        Assert.Equal(0, server.Manager.Count);
+        await ManagerRegistryTests.WaitUntilAsync(() => server.Manager.Count == 0, TimeSpan.FromSeconds(10));
         await client.DisposeAsync();
     }
 

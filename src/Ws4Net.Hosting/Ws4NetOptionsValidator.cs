@@ -33,10 +33,7 @@ public sealed class Ws4NetOptionsValidator : IValidateOptions<Ws4NetOptions>
         NotNegative(errors, nameof(options.ShutdownTimeout), options.ShutdownTimeout);
         NotNegative(errors, nameof(options.KeepAliveInterval), options.KeepAliveInterval);
         NotNegative(errors, nameof(options.IdleTimeout), options.IdleTimeout);
-        if (options.KeepAliveInterval > TimeSpan.Zero)
-        {
-            Positive(errors, nameof(options.KeepAliveTimeout), options.KeepAliveTimeout);
-        }
+        Positive(errors, nameof(options.KeepAliveTimeout), options.KeepAliveTimeout);
 
         if (options.SendTimeout != Timeout.InfiniteTimeSpan)
         {
@@ -51,6 +48,11 @@ public sealed class Ws4NetOptionsValidator : IValidateOptions<Ws4NetOptions>
         if (options.SendHighWaterMark < 0)
         {
             errors.Add($"Ws4Net:SendHighWaterMark must not be negative (got {options.SendHighWaterMark}).");
+        }
+
+        if (options.MaxBufferedAmount < 4096)
+        {
+            errors.Add($"Ws4Net:MaxBufferedAmount must be at least 4096 bytes (got {options.MaxBufferedAmount}).");
         }
 
         if (options.MaxBufferedAmount < options.SendHighWaterMark)

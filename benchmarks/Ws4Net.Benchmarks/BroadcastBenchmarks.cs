@@ -91,6 +91,19 @@ public class BroadcastBenchmarks
         return _manager.Broadcast(message).Sent;
     }
 
+    [Benchmark(Description = "TrySend loop over the connections, Ws4Net, all")]
+    public int Ws4NetTrySendLoop()
+    {
+        using WebSocketPreparedMessage message = WebSocketPreparedMessage.CreateText(_text);
+        int sent = 0;
+        foreach (WebSocketConnection connection in _ws4net)
+        {
+            sent += connection.TrySend(message) == WebSocketSendStatus.Sent ? 1 : 0;
+        }
+
+        return sent;
+    }
+
     [Benchmark(Description = "SendAsync loop, System.Net.WebSockets, topic")]
     public async Task SystemNetWebSocketsTopic()
     {

@@ -27,6 +27,7 @@ public static class DemoHost
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss ";
         });
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddWs4Net(o =>
         {

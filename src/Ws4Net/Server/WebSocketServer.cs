@@ -231,6 +231,11 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             }
             catch (SocketException ex)
             {
+                if (Volatile.Read(ref _acceptStopped) != 0)
+                {
+                    return;   // StopAccepting closed the listener
+                }
+
                 LogAcceptError(_logger, ex.SocketErrorCode.ToString());
                 continue;
             }

@@ -74,6 +74,30 @@ public sealed class ManagerBroadcastTests
     }
 
     [Fact]
+    public async Task One_manager_shared_by_two_servers_reaches_the_connections_of_both()
+    {
+        var manager = new WebSocketManager();
+        await using ManagedServer first = await ManagedServer.StartAsync(manager);
+        await using ManagedServer second = await ManagedServer.StartAsync(manager);
+        var a = await first.ConnectAsync("shared");
+        var b = await second.ConnectAsync("shared");
+        Assert.Same(manager, first.Server.Manager);
+        Assert.Same(manager, second.Server.Manager);
+        Assert.Equal(2, manager.Count);
+        Assert.Equal(2, manager.Broadcast("to both").Delivered);
+        Assert.Equal(2, manager.Publish("shared", "topic to both").Delivered);
+        foreach (var peer in new[] { a, b })
+        {
+            Assert.Equal("to both", (await peer.Messages.NextAsync()).Text);
+            Assert.Equal("topic to both", (await peer.Messages.NextAsync()).Text);
+        }
+
+        await a.Client.DisposeAsync();
+        await b.Client.DisposeAsync();
+        await ManagerRegistryTests.WaitUntilAsync(() => manager.Count == 0 && manager.TopicCount == 0, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public void Broadcasting_to_nobody_returns_zero_counts()
     {
         var manager = new WebSocketManager();

@@ -16,6 +16,7 @@ public static class Program
             ServeCommand.Create(),
             ConnectCommand.Create(),
             AutobahnClientCommand.Create(),
+            BenchCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }

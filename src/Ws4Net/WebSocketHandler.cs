@@ -103,7 +103,8 @@ public abstract class WebSocketHandler
 
     internal void Attach(WebSocketConnection connection)
     {
-        if (Interlocked.CompareExchange(ref _connection, connection, null) is not null)
+        WebSocketConnection? previous = Interlocked.CompareExchange(ref _connection, connection, null);
+        if (previous is not null && previous != connection)
         {
             throw new InvalidOperationException("A handler instance serves exactly one connection.");
         }

@@ -425,6 +425,36 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             }
         }
 
+        if (!result.IsAccepted)
+        {
+            await WriteHandshakeResponseAsync(stream, result, cancellationToken).ConfigureAwait(false);
+            LogRejected(_logger, socket.RemoteEndPointOrNull(), path, result.StatusCode, result.Reason);
+            return default;
+        }
+
+        // The connection exists, and the handler is attached to it, before the 101 leaves: whoever holds
+        // the handler (a factory that registered it) sees its connection as soon as the client does.
+        WebSocketConnectionOptions connectionOptions = _options.Connection;
+        Internal.Transports.WebSocketTransport transport = stream is SslStream
+            ? new Internal.Transports.StreamTransport(stream, connectionOptions.ReceiveBufferSize, connectionOptions.UseZeroByteReads, rest.Span)
+            : new Internal.Transports.SocketTransport(socket, connectionOptions.ReceiveBufferSize, connectionOptions.UseZeroByteReads, rest.Span);
+        var connection = new WebSocketConnection(transport, WebSocketRole.Server, connectionOptions, request, result.Subprotocol, _connectionLogger, result.PerMessageDeflate);
+        handler!.Attach(connection);
+        try
+        {
+            await WriteHandshakeResponseAsync(stream, result, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            connection.Abort();
+            throw;
+        }
+
+        return (connection, handler);
+    }
+
+    private static async Task WriteHandshakeResponseAsync(Stream stream, ServerHandshakeResult result, CancellationToken cancellationToken)
+    {
         var response = new PooledBufferWriter();
         try
         {
@@ -435,18 +465,6 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         {
             response.Reset();
         }
-
-        if (!result.IsAccepted)
-        {
-            LogRejected(_logger, socket.RemoteEndPointOrNull(), path, result.StatusCode, result.Reason);
-            return default;
-        }
-
-        WebSocketConnectionOptions connectionOptions = _options.Connection;
-        Internal.Transports.WebSocketTransport transport = stream is SslStream
-            ? new Internal.Transports.StreamTransport(stream, connectionOptions.ReceiveBufferSize, connectionOptions.UseZeroByteReads, rest.Span)
-            : new Internal.Transports.SocketTransport(socket, connectionOptions.ReceiveBufferSize, connectionOptions.UseZeroByteReads, rest.Span);
-        return (new WebSocketConnection(transport, WebSocketRole.Server, connectionOptions, request, result.Subprotocol, _connectionLogger, result.PerMessageDeflate), handler);
     }
 
     private static async Task WriteFallbackAsync(Stream stream, HttpRequestHead head, HttpFallbackResponse response, CancellationToken cancellationToken)

@@ -113,6 +113,8 @@ internal sealed class PipeTransport : WebSocketTransport
         }
     }
 
+    public override void ShutdownSend() => _pipe.Output.Complete();
+
     public override void CompleteReader()
     {
         ReleaseReadBuffer();

@@ -29,6 +29,7 @@ public class BroadcastBenchmarks
     private WebSocket[] _bclTopic = [];
     private string _text = string.Empty;
     private byte[] _utf8 = [];
+    private WebSocketBroadcastResult _last;
 
     [Params(10_000)]
     public int Connections { get; set; }
@@ -64,6 +65,8 @@ public class BroadcastBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        // Each case must have done the full work on every operation (no drops, no closed peers): printed into the log.
+        Console.WriteLine($"// last outcome per operation: {_last}");
         foreach (WebSocketConnection connection in _ws4net)
         {
             connection.Abort();
@@ -88,19 +91,27 @@ public class BroadcastBenchmarks
     public int Ws4NetBroadcast()
     {
         using WebSocketPreparedMessage message = WebSocketPreparedMessage.CreateText(_text);
-        return _manager.Broadcast(message).Sent;
+        _last = _manager.Broadcast(message);
+        return _last.Sent;
     }
 
     [Benchmark(Description = "TrySend loop over the connections, Ws4Net, all")]
     public int Ws4NetTrySendLoop()
     {
         using WebSocketPreparedMessage message = WebSocketPreparedMessage.CreateText(_text);
-        int sent = 0;
+        int sent = 0, queued = 0, dropped = 0, closed = 0;
         foreach (WebSocketConnection connection in _ws4net)
         {
-            sent += connection.TrySend(message) == WebSocketSendStatus.Sent ? 1 : 0;
+            switch (connection.TrySend(message))
+            {
+                case WebSocketSendStatus.Sent: sent++; break;
+                case WebSocketSendStatus.Queued: queued++; break;
+                case WebSocketSendStatus.Dropped: dropped++; break;
+                default: closed++; break;
+            }
         }
 
+        _last = new WebSocketBroadcastResult(sent, queued, dropped, closed);
         return sent;
     }
 
@@ -117,7 +128,8 @@ public class BroadcastBenchmarks
     public int Ws4NetPublish()
     {
         using WebSocketPreparedMessage message = WebSocketPreparedMessage.CreateText(_text);
-        return _manager.Publish(Topic, message).Sent;
+        _last = _manager.Publish(Topic, message);
+        return _last.Sent;
     }
 
     /// <summary>A duplex pipe whose input never yields data and whose output discards every write at once.</summary>

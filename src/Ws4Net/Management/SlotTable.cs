@@ -1,7 +1,8 @@
 namespace Ws4Net.Management;
 
 /// <summary>
-/// A set of <see cref="ManagedConnection"/> stored in an array of slots: adding and removing are O(1)
+/// A set of connections stored in an array of slots (the connections themselves, not the manager's
+/// records, so that a broadcast touches one object per recipient): adding and removing are O(1)
 /// under a short lock (a free list reuses slots), and readers walk the published array without a lock
 /// and without allocating. A reader may see an entry that was just removed or miss one just added;
 /// sends to such an entry report <see cref="WebSocketSendStatus.Closed"/>. When it is emptied, the
@@ -14,7 +15,7 @@ internal sealed class SlotTable(bool closeWhenEmpty)
     public const int Full = -2;
 
     private readonly Lock _lock = new();
-    private ManagedConnection?[] _slots = [];
+    private WebSocketConnection?[] _slots = [];
     private int[] _free = [];
     private int _freeCount;
     private int _used;
@@ -26,17 +27,17 @@ internal sealed class SlotTable(bool closeWhenEmpty)
     public bool IsClosed => Volatile.Read(ref _closed);
 
     /// <summary>Gets the occupied range of the current array (entries may be null); no lock, no allocation.</summary>
-    public ReadOnlySpan<ManagedConnection?> Items
+    public ReadOnlySpan<WebSocketConnection?> Items
     {
         get
         {
-            ManagedConnection?[] slots = Volatile.Read(ref _slots);
+            WebSocketConnection?[] slots = Volatile.Read(ref _slots);
             return slots.AsSpan(0, Math.Min(Volatile.Read(ref _used), slots.Length));
         }
     }
 
     /// <summary>Adds <paramref name="entry"/>; returns its slot, <see cref="Full"/> at <paramref name="max"/> entries, or <see cref="Closed"/>.</summary>
-    public int TryAdd(ManagedConnection entry, int max)
+    public int TryAdd(WebSocketConnection entry, int max)
     {
         lock (_lock)
         {
@@ -60,7 +61,7 @@ internal sealed class SlotTable(bool closeWhenEmpty)
                 slot = _used;
                 if (slot == _slots.Length)
                 {
-                    var bigger = new ManagedConnection?[Math.Max(4, slot * 2)];
+                    var bigger = new WebSocketConnection?[Math.Max(4, slot * 2)];
                     Array.Copy(_slots, bigger, slot);
                     Volatile.Write(ref _slots, bigger);
                 }
@@ -75,7 +76,7 @@ internal sealed class SlotTable(bool closeWhenEmpty)
     }
 
     /// <summary>Removes the entry at <paramref name="slot"/>; returns <see langword="true"/> when this emptied a close-when-empty table.</summary>
-    public bool Remove(int slot, ManagedConnection entry)
+    public bool Remove(int slot, WebSocketConnection entry)
     {
         lock (_lock)
         {

@@ -57,7 +57,7 @@ public sealed partial class WebSocketManager
                     return WebSocketSubscribeResult.TooManyTopics;
                 }
 
-                int slot = live.Subscribers.TryAdd(entry, _options.MaxSubscribersPerTopic);
+                int slot = live.Subscribers.TryAdd(connection, _options.MaxSubscribersPerTopic);
                 if (slot == SlotTable.Closed)
                 {
                     continue;   // its last subscriber just left; GetOrCreateTopic replaces it
@@ -165,11 +165,11 @@ public sealed partial class WebSocketManager
         }
 
         var counter = default(BroadcastCounter);
-        foreach (ManagedConnection? entry in live.Subscribers.Items)
+        foreach (WebSocketConnection? subscriber in live.Subscribers.Items)
         {
-            if (entry is not null && !ReferenceEquals(entry.Connection, except))
+            if (subscriber is not null && !ReferenceEquals(subscriber, except))
             {
-                counter.Add(ManagerSend.Send(entry.Connection, message));
+                counter.Add(ManagerSend.Send(subscriber, message));
             }
         }
 
@@ -189,11 +189,11 @@ public sealed partial class WebSocketManager
         }
 
         var list = new List<WebSocketConnection>(live.Subscribers.Count);
-        foreach (ManagedConnection? entry in live.Subscribers.Items)
+        foreach (WebSocketConnection? subscriber in live.Subscribers.Items)
         {
-            if (entry is not null)
+            if (subscriber is not null)
             {
-                list.Add(entry.Connection);
+                list.Add(subscriber);
             }
         }
 
@@ -240,7 +240,7 @@ public sealed partial class WebSocketManager
     private void ReleaseSubscription(ManagedConnection entry, TopicSubscription subscription)
     {
         Topic topic = subscription.Topic;
-        if (topic.Subscribers.Remove(subscription.Slot, entry))
+        if (topic.Subscribers.Remove(subscription.Slot, entry.Connection))
         {
             _topics.TryRemove(new KeyValuePair<string, Topic>(topic.Name, topic));
             Interlocked.Decrement(ref _topicCount);

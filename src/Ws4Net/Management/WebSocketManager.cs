@@ -64,11 +64,11 @@ public sealed partial class WebSocketManager
         get
         {
             var list = new List<WebSocketConnection>(_all.Count);
-            foreach (ManagedConnection? entry in _all.Items)
+            foreach (WebSocketConnection? connection in _all.Items)
             {
-                if (entry is not null)
+                if (connection is not null)
                 {
-                    list.Add(entry.Connection);
+                    list.Add(connection);
                 }
             }
 
@@ -118,7 +118,7 @@ public sealed partial class WebSocketManager
                 return false;
             }
 
-            int slot = _all.TryAdd(entry, _options.MaxConnections);
+            int slot = _all.TryAdd(connection, _options.MaxConnections);
             if (slot < 0)
             {
                 _byId.TryRemove(new KeyValuePair<string, ManagedConnection>(connection.Id, entry));
@@ -196,11 +196,11 @@ public sealed partial class WebSocketManager
     {
         ArgumentNullException.ThrowIfNull(message);
         var counter = default(BroadcastCounter);
-        foreach (ManagedConnection? entry in _all.Items)
+        foreach (WebSocketConnection? connection in _all.Items)
         {
-            if (entry is not null && !ReferenceEquals(entry.Connection, except))
+            if (connection is not null && !ReferenceEquals(connection, except))
             {
-                counter.Add(ManagerSend.Send(entry.Connection, message));
+                counter.Add(ManagerSend.Send(connection, message));
             }
         }
 
@@ -227,11 +227,11 @@ public sealed partial class WebSocketManager
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(filter);
         var counter = default(BroadcastCounter);
-        foreach (ManagedConnection? entry in _all.Items)
+        foreach (WebSocketConnection? connection in _all.Items)
         {
-            if (entry is not null && filter(entry.Connection, state))
+            if (connection is not null && filter(connection, state))
             {
-                counter.Add(ManagerSend.Send(entry.Connection, message));
+                counter.Add(ManagerSend.Send(connection, message));
             }
         }
 
@@ -259,11 +259,11 @@ public sealed partial class WebSocketManager
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         Volatile.Write(ref _shuttingDown, 1);
         var connections = new List<WebSocketConnection>(_all.Count);
-        foreach (ManagedConnection? entry in _all.Items)
+        foreach (WebSocketConnection? connection in _all.Items)
         {
-            if (entry is not null)
+            if (connection is not null)
             {
-                connections.Add(entry.Connection);
+                connections.Add(connection);
             }
         }
 
@@ -327,7 +327,7 @@ public sealed partial class WebSocketManager
         lock (entry)
         {
             entry.Removed = true;
-            _all.Remove(entry.Slot, entry);
+            _all.Remove(entry.Slot, entry.Connection);
             foreach (TopicSubscription subscription in entry.Topics)
             {
                 ReleaseSubscription(entry, subscription);

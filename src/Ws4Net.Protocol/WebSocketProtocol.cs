@@ -819,6 +819,11 @@ public sealed class WebSocketProtocol : IDisposable
     public int WritePendingOutput(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
+        if (_owedLength == 0)
+        {
+            return 0;   // the common case: nothing owed, no lock taken (_owedLength is volatile)
+        }
+
         lock (_sync)
         {
             int length = _owedLength;

@@ -25,27 +25,8 @@ public sealed partial class WebSocketConnection
             using CancellationTokenRegistration stop = cancellationToken.Register(
                 static s => ((WebSocketConnection)s!).StartClose(WebSocketCloseCode.GoingAway, "going away"), this);
 
-            bool failed = !await InvokeAsync(handler, static (h, _) => h.InvokeOpenAsync(), default, corked: false).ConfigureAwait(false);
-            while (true)
-            {
-                WebSocketEvent e = await ReceiveEventCoreAsync(CancellationToken.None, corked: true).ConfigureAwait(false);
-                if (e.Type is WebSocketEventType.None or WebSocketEventType.Close or WebSocketEventType.Failed)
-                {
-                    break;
-                }
-
-                if (failed)
-                {
-                    continue;
-                }
-
-                failed = !await InvokeAsync(handler, static (h, e) => e.Type switch
-                {
-                    WebSocketEventType.Ping => h.InvokePingAsync(e.Payload),
-                    WebSocketEventType.Pong => h.InvokePongAsync(e.Payload),
-                    _ => h.InvokeMessageAsync(new WebSocketMessage(e.MessageType, e.Payload, e.EndOfMessage)),
-                }, e, corked: true).ConfigureAwait(false);
-            }
+            bool failed = !await InvokeAsync(handler, default, open: true).ConfigureAwait(false);
+            await RunLoopAsync(handler, failed).ConfigureAwait(false);
         }
         finally
         {
@@ -67,16 +48,102 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>
+    /// The receive loop of the handler model, flat: it awaits only transport reads, handler callbacks
+    /// that do not complete at once, and the close steps. Every complete frame already received is
+    /// processed before the next read; replies produced meanwhile stay corked and leave in one write
+    /// when the loop needs more bytes; after <see cref="EventsPerTurn"/> events in a row it yields.
+    /// </summary>
+    private async ValueTask RunLoopAsync(WebSocketHandler handler, bool failed)
+    {
+        while (true)
+        {
+            if (_input.IsEmpty)
+            {
+                Uncork();
+                _protocol.ReleaseBuffers();
+                ValueTask<Memory<byte>> read = _transport.ReadAsync(CancellationToken.None);
+                if (!read.IsCompleted)
+                {
+                    _eventsThisTurn = 0;
+                }
+
+                try
+                {
+                    _input = await read.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or InvalidOperationException)
+                {
+                    _receiveEnded = true;
+                    Abort(Volatile.Read(ref _transportClosed) != 0 ? null : ex);
+                    return;
+                }
+
+                if (_input.IsEmpty)
+                {
+                    await OnEndEventAsync(default).ConfigureAwait(false);
+                    return;
+                }
+
+                _lastReceived = Environment.TickCount64;
+                Cork();
+            }
+
+            bool produced = _protocol.TryReadEvent(_input, out int consumed, out WebSocketEvent e);
+            _input = _input[consumed..];
+            if (_protocol.HasPendingOutput)
+            {
+                QueueOwedOutput();
+            }
+
+            if (!produced)
+            {
+                continue;
+            }
+
+            if (e.Type is WebSocketEventType.Close or WebSocketEventType.Failed)
+            {
+                await OnEndEventAsync(e).ConfigureAwait(false);
+                return;
+            }
+
+            if (e.Type == WebSocketEventType.Pong)
+            {
+                OnPong(e.Payload.Span);
+            }
+
+            if (!failed)
+            {
+                ValueTask<bool> callback = InvokeAsync(handler, e, open: false);
+                failed = !(callback.IsCompletedSuccessfully ? callback.Result : await callback.ConfigureAwait(false));
+            }
+
+            if (++_eventsThisTurn >= EventsPerTurn)
+            {
+                // A peer that keeps the buffer full must not keep this thread: let the other connections run.
+                _eventsThisTurn = 0;
+                Uncork();
+                await Task.Yield();
+                Cork();
+            }
+        }
+    }
+
+    /// <summary>
     /// Runs one callback; on an exception logs it, calls OnErrorAsync and starts a 1011 close. Returns false
     /// then. A callback that completes synchronously runs inside the batch (its sends stay corked); one that
-    /// awaits first releases the cork so its earlier sends are not held back while it waits.
+    /// awaits releases the cork first, so its earlier sends are not held back while it waits.
     /// </summary>
-    private ValueTask<bool> InvokeAsync(WebSocketHandler handler, Func<WebSocketHandler, WebSocketEvent, ValueTask> callback, WebSocketEvent e, bool corked)
+    private ValueTask<bool> InvokeAsync(WebSocketHandler handler, in WebSocketEvent e, bool open)
     {
         ValueTask pending;
         try
         {
-            pending = callback(handler, e);
+            pending = open ? handler.InvokeOpenAsync() : e.Type switch
+            {
+                WebSocketEventType.Ping => handler.InvokePingAsync(e.Payload),
+                WebSocketEventType.Pong => handler.InvokePongAsync(e.Payload),
+                _ => handler.InvokeMessageAsync(new WebSocketMessage(e.MessageType, e.Payload, e.EndOfMessage)),
+            };
             if (pending.IsCompletedSuccessfully)
             {
                 pending.GetAwaiter().GetResult();
@@ -88,7 +155,7 @@ public sealed partial class WebSocketConnection
             return OnHandlerErrorAsync(handler, ex);
         }
 
-        return AwaitCallbackAsync(handler, pending, corked);
+        return AwaitCallbackAsync(handler, pending, corked: !open);
     }
 
     private async ValueTask<bool> AwaitCallbackAsync(WebSocketHandler handler, ValueTask pending, bool corked)
@@ -106,6 +173,13 @@ public sealed partial class WebSocketConnection
         catch (Exception ex)
         {
             return await OnHandlerErrorAsync(handler, ex).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (corked)
+            {
+                Cork();
+            }
         }
     }
 

@@ -121,11 +121,31 @@ public sealed partial class WebSocketConnection
             return default;
         }
 
+        await OnEventAsync(e).ConfigureAwait(false);
+        return e;
+    }
+
+    /// <summary>The lifecycle steps an event needs: pongs complete pings; close, failure and end of transport close the connection.</summary>
+    private ValueTask OnEventAsync(WebSocketEvent e)
+    {
         switch (e.Type)
         {
             case WebSocketEventType.Pong:
                 OnPong(e.Payload.Span);
-                break;
+                return default;
+            case WebSocketEventType.Message:
+            case WebSocketEventType.Fragment:
+            case WebSocketEventType.Ping:
+                return default;
+            default:
+                return OnEndEventAsync(e);
+        }
+    }
+
+    private async ValueTask OnEndEventAsync(WebSocketEvent e)
+    {
+        switch (e.Type)
+        {
             case WebSocketEventType.Close:
                 _receiveEnded = true;
                 Uncork();
@@ -156,7 +176,6 @@ public sealed partial class WebSocketConnection
                 break;
         }
 
-        return e;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using Ws4Net.Cli.Commands;
 using Ws4Net.Cli.Demo;
+using Ws4Net.Protocol;
 using Ws4Net.Server;
 
 namespace Ws4Net.Tests;
@@ -47,5 +48,45 @@ public sealed class ServeHostTests
         await chat.DisposeAsync();
         await hub.DisposeAsync();
         await Management.ManagerRegistryTests.WaitUntilAsync(() => server.Manager.Count == 0 && server.Manager.TopicCount == 0, TimeSpan.FromSeconds(10));
+    }
+
+    [Theory]
+    [InlineData(WebSocketBackpressurePolicy.ClosePolicyViolation, 1008)]
+    [InlineData(WebSocketBackpressurePolicy.CloseTryAgainLater, 1013)]
+    public async Task A_broadcast_member_that_stops_reading_is_closed_by_the_chosen_policy_while_the_others_keep_receiving(WebSocketBackpressurePolicy policy, int expectedCode)
+    {
+        await using WebSocketServer server = DemoServer.Create(new DemoServerOptions { Port = 0, BackpressurePolicy = policy, PerMessageDeflate = null });
+        await server.StartAsync().WithTimeout();
+        int port = ((IPEndPoint)server.LocalEndPoint!).Port;
+        var firstOpened = new TaskCompletionSource<WebSocketConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.ConnectionOpened += c => firstOpened.TrySetResult(c);
+        await using RawClient stalled = await RawClient.HandshakeAsync(port, "/broadcast");
+        WebSocketConnection stalledSide = await firstOpened.Task.WithTimeout();
+        WebSocketConnection sender = await Client.WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/broadcast")).WithTimeout();
+        var inbox = new MessageCollector(sender);
+        await Management.ManagerRegistryTests.WaitUntilAsync(() => server.Manager.GetSubscriberCount(BroadcastHandler.Topic) == 2, TimeSpan.FromSeconds(10));
+
+        // 32 MiB through /broadcast: far beyond the stalled member's socket buffers and its 1 MiB queue cap.
+        byte[] block = new byte[64 * 1024];
+        for (int i = 0; i < 512; i++)
+        {
+            block[0] = (byte)i;
+            await sender.SendBinaryAsync(block).WithTimeout();
+            Assert.Equal((byte)i, (await inbox.NextAsync()).Payload[0]);   // the sender, a member too, is not held back
+        }
+
+        Assert.NotEqual(WebSocketConnectionState.Open, stalledSide.State);
+        Assert.InRange(stalledSide.BufferedAmount, 0, new WebSocketConnectionOptions().MaxBufferedAmount + 1024);
+
+        // The stalled member, reading at last (within the close timeout), finds what it had been sent, then our close with the policy's code.
+        RawFrame frame;
+        do
+        {
+            frame = await stalled.ReadFrameAsync();
+        }
+        while (frame.Opcode != 8);
+        Assert.Equal(expectedCode, frame.CloseCode);
+        await Management.ManagerRegistryTests.WaitUntilAsync(() => server.Manager.GetSubscriberCount(BroadcastHandler.Topic) == 1, TimeSpan.FromSeconds(20));
+        await sender.DisposeAsync();
     }
 }

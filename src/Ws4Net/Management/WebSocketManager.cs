@@ -326,14 +326,15 @@ public sealed partial class WebSocketManager
 
         lock (entry)
         {
+            // Subscriptions first: once Count no longer includes the connection, none of its topics do either.
             entry.Removed = true;
-            _all.Remove(entry.Slot, entry.Connection);
             foreach (TopicSubscription subscription in entry.Topics)
             {
                 ReleaseSubscription(entry, subscription);
             }
 
             entry.Topics = [];
+            _all.Remove(entry.Slot, entry.Connection);
         }
 
         LogLeft(_logger, entry.Connection.Id);

@@ -98,6 +98,36 @@ public sealed class ManagerBroadcastTests
     }
 
     [Fact]
+    public async Task Broadcast_and_publish_allocate_nothing_per_recipient()
+    {
+        const int recipients = 1000;
+        var manager = new WebSocketManager();
+        var pairs = InMemoryPairs.Create(manager, recipients);
+        foreach (var pair in pairs)
+        {
+            Assert.Equal(WebSocketSubscribeResult.Subscribed, manager.Subscribe(pair.Server, "all"));
+        }
+
+        using var message = WebSocketPreparedMessage.CreateText("tick");
+        manager.Broadcast(message);   // warm-up: first sends set up each connection's queue and pipe segment
+        manager.Publish("all", message);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(recipients, manager.Broadcast(message).Delivered);
+            Assert.Equal(recipients, manager.Publish("all", message).Delivered);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // One object per recipient, even 24 bytes, would be 10 x 1,000 x 24 = 240,000 bytes; a few hundred
+        // bytes per call (the driver's and the pipes' occasional bookkeeping) stay far below 16 KiB.
+        Assert.True(allocated < 16 * 1024, $"{allocated} bytes allocated for 10 sends to {recipients} recipients");
+        await InMemoryPairs.DisposeAsync(pairs);
+    }
+
+    [Fact]
     public void Broadcasting_to_nobody_returns_zero_counts()
     {
         var manager = new WebSocketManager();

@@ -61,7 +61,7 @@ public sealed class WebSocketProtocol : IDisposable
     private byte[]? _assembly;
     private int _assemblyLength;
     private bool _releaseAssembly;
-    private readonly byte[] _control = new byte[WebSocketFrameEncoder.MaxControlPayloadLength];
+    private byte[]? _control;   // only for a control frame split across reads
     private bool _receiveDone;
 
     // ---- send side ----
@@ -426,6 +426,7 @@ public sealed class WebSocketProtocol : IDisposable
         }
         else
         {
+            _control ??= new byte[WebSocketFrameEncoder.MaxControlPayloadLength];
             segment.Span.CopyTo(_control.AsSpan((int)_framePayloadRead));
             if (_framePayloadRead + segment.Length < _framePayloadLength)
             {
@@ -433,7 +434,7 @@ public sealed class WebSocketProtocol : IDisposable
                 return false;
             }
 
-            payload = _control.AsMemory(0, (int)_framePayloadLength);
+            payload = _control!.AsMemory(0, (int)_framePayloadLength);
         }
 
         _framePayloadRead = _framePayloadLength;

@@ -158,7 +158,7 @@ public sealed partial class WebSocketConnection
                 SetCloseStatus(e.CloseCode, e.Reason ?? string.Empty, false);
                 StartCloseTimer();
                 await WaitForDrainAsync().ConfigureAwait(false);
-                await LingerThenCloseAsync().ConfigureAwait(false);
+                CloseTransport(abort: false);   // FIN after the close frame (RFC 6455 §7.1.7); no lingering for a peer that broke the protocol
                 break;
             case WebSocketEventType.None:
                 _receiveEnded = true;
@@ -176,27 +176,6 @@ public sealed partial class WebSocketConnection
                 break;
         }
 
-    }
-
-    /// <summary>
-    /// After failing the connection (RFC 6455 §7.1.7): our close frame is written; end our direction and
-    /// read (discarding) until the peer ends its own, so the peer can read the close frame instead of
-    /// meeting a reset caused by data it still had in flight. Bounded by the close timeout.
-    /// </summary>
-    private async ValueTask LingerThenCloseAsync()
-    {
-        _transport.ShutdownSend();
-        try
-        {
-            while (!(await _transport.ReadAsync(CancellationToken.None).ConfigureAwait(false)).IsEmpty)
-            {
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException or InvalidOperationException)
-        {
-        }
-
-        CloseTransport(abort: false);
     }
 
     private async ValueTask OnPeerCloseAsync(WebSocketEvent e)

@@ -187,6 +187,105 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
     }
 
     /// <summary>Connects our client to <paramref name="pathAndQuery"/> on the peer.</summary>
+    /// <summary>
+    /// Eight threads send complete messages (text and binary, waiting and never-waiting sends) and
+    /// fragmented ones (a message writer holding the lease) to one connection at once; the peer, which
+    /// validates every frame, echoes each message whole, and every thread's messages come back intact
+    /// and in that thread's order: no caller's message became another's continuation.
+    /// </summary>
+    [Fact]
+    public async Task Concurrent_senders_of_complete_and_fragmented_messages_never_interleave()
+    {
+        const int Threads = 8;
+        const int PerThread = 40;
+        await using ConnectionLease lease = await ConnectAsync().WaitAsync(Timeouts.Step);
+        WebSocketConnection connection = lease.Connection;
+
+        static byte[] Body(int thread, int index)
+        {
+            string head = $"{thread}:{index}:";
+            int length = 10 + ((thread * 7919 + index * 104729) % 3000);
+            var text = new StringBuilder(head, head.Length + length);
+            for (int i = 0; i < length; i++)
+            {
+                text.Append((char)('a' + ((thread + index + i) % 26)));
+            }
+
+            return Encoding.UTF8.GetBytes(text.ToString());
+        }
+
+        var next = new int[Threads];
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Task reader = Task.Run(async () =>
+        {
+            for (int received = 0; received < Threads * PerThread; received++)
+            {
+                WebSocketMessage? echo = await connection.ReceiveAsync();
+                if (echo is not { } message)
+                {
+                    failures.Enqueue($"closed after {received} echoes: {connection.CloseStatus}");
+                    return;
+                }
+
+                string text = Encoding.UTF8.GetString(message.Payload.Span);
+                string[] parts = text.Split(':', 3);
+                int thread = int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
+                int index = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+                if (index != next[thread])
+                {
+                    failures.Enqueue($"thread {thread}: message {index} arrived when {next[thread]} was expected");
+                }
+
+                next[thread] = index + 1;
+                WebSocketMessageType expectedType = index % 2 == 0 ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                if (message.Type != expectedType || !message.Payload.Span.SequenceEqual(Body(thread, index)))
+                {
+                    failures.Enqueue($"thread {thread}: message {index} differs ({message.Type}, {message.Payload.Length} B)");
+                }
+            }
+        });
+
+        Task[] senders = Enumerable.Range(0, Threads).Select(thread => Task.Run(async () =>
+        {
+            for (int index = 0; index < PerThread; index++)
+            {
+                byte[] body = Body(thread, index);
+                WebSocketMessageType type = index % 2 == 0 ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                switch ((thread + index) % 4)
+                {
+                    case 0:
+                        await connection.SendAsync(body, type, endOfMessage: true);
+                        break;
+                    case 1:
+                        while (connection.TrySend(body, type) == WebSocketSendStatus.Dropped)
+                        {
+                            await Task.Delay(1);
+                        }
+
+                        break;
+                    default:
+                        // Three fragments, with a yield between them so other threads try to cut in.
+                        await using (WebSocketMessageWriter writer = await connection.BeginMessageAsync(type))
+                        {
+                            int third = body.Length / 3;
+                            await writer.WriteAsync(body.AsMemory(0, third));
+                            await Task.Yield();
+                            await writer.WriteAsync(body.AsMemory(third, third));
+                            await Task.Yield();
+                            await writer.WriteAsync(body.AsMemory(2 * third), endOfMessage: true);
+                        }
+
+                        break;
+                }
+            }
+        })).ToArray();
+
+        await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(60));
+        await reader.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(failures.IsEmpty, $"{peer.Name}: {string.Join("; ", failures.Take(10))}\n{peer.Transcript}");
+        Assert.All(next, n => Assert.Equal(PerThread, n));
+    }
+
     private protected async Task<ConnectionLease> ConnectAsync(string pathAndQuery = "/echo", bool deliverFragments = false)
     {
         var options = new WebSocketClientOptions { ConnectTimeout = TimeSpan.FromSeconds(10) };

@@ -24,7 +24,9 @@ public sealed class BackpressureTests
     {
         const int Healthy = 1000;
         const int Messages = 64;
-        await using var sink = await SinkServer.StartAsync(policy);
+
+        // A long close timeout: the stalled peer reads (and sees the close frame) only after the broadcast.
+        await using var sink = await SinkServer.StartAsync(policy, o => o.Connection.CloseTimeout = TimeSpan.FromSeconds(120));
 
         // The stalled peer: completes the handshake, then never reads (a tiny receive window fills fast).
         using var stalled = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };

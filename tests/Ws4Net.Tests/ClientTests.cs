@@ -17,9 +17,12 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
     {
         await using var server = ScriptedServer.Start((head, stream, token) => WriteAsync(stream,
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n", token));
-        WebSocketHandshakeException error = await Assert.ThrowsAsync<WebSocketHandshakeException>(
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(
             () => WebSocketClient.ConnectAsync(server.Uri()).WithTimeout());
+        Assert.Equal(WebSocketConnectError.Handshake, error.Error);
         Assert.Equal(101, error.StatusCode);
+        Assert.Equal(101, error.HandshakeException!.StatusCode);
+        Assert.False(error.IsTransient);
     }
 
     [Fact]
@@ -29,7 +32,9 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
             $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {ScriptedServer.AcceptFor(head)}\r\nSec-WebSocket-Protocol: never.offered\r\n\r\n", token));
         var options = new WebSocketClientOptions();
         options.Subprotocols.Add("chat.v1");
-        await Assert.ThrowsAsync<WebSocketHandshakeException>(() => WebSocketClient.ConnectAsync(server.Uri(), options).WithTimeout());
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(() => WebSocketClient.ConnectAsync(server.Uri(), options).WithTimeout());
+        Assert.Equal(WebSocketConnectError.Handshake, error.Error);
+        Assert.IsType<WebSocketHandshakeException>(error.InnerException);
     }
 
     [Fact]
@@ -37,9 +42,12 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
     {
         await using var server = ScriptedServer.Start((head, stream, token) => WriteAsync(stream,
             "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\n\r\n", token));
-        WebSocketHandshakeException error = await Assert.ThrowsAsync<WebSocketHandshakeException>(
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(
             () => WebSocketClient.ConnectAsync(server.Uri()).WithTimeout());
+        Assert.Equal(WebSocketConnectError.HttpStatus, error.Error);
         Assert.Equal(401, error.StatusCode);
+        Assert.Equal(401, error.HandshakeException!.StatusCode);
+        Assert.False(error.IsTransient);
         Assert.True(error.Headers!.TryGetValue("WWW-Authenticate", out string? challenge));
         Assert.Equal("Bearer", challenge);
     }
@@ -50,18 +58,42 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
         await using var server = ScriptedServer.Start((head, stream, token) => Task.Delay(Timeout.Infinite, token));
         var options = new WebSocketClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(500) };
         var watch = Stopwatch.StartNew();
-        await Assert.ThrowsAsync<TimeoutException>(() => WebSocketClient.ConnectAsync(server.Uri(), options).WithTimeout());
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(() => WebSocketClient.ConnectAsync(server.Uri(), options).WithTimeout());
+        Assert.Equal(WebSocketConnectError.Timeout, error.Error);
+        Assert.IsType<TimeoutException>(error.InnerException);
+        Assert.True(error.IsTransient);
         Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(5));
     }
 
     [Fact]
-    public async Task ClosedPort_ThrowsSocketException()
+    public async Task ClosedPort_ThrowsConnectExceptionWithReasonConnectionRefused()
     {
         using var probe = new TcpListener(System.Net.IPAddress.Loopback, 0);
         probe.Start();
         int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop(); // nothing listens there now
-        await Assert.ThrowsAsync<SocketException>(() => WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/")).WithTimeout());
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(() => WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/")).WithTimeout());
+        Assert.Equal(WebSocketConnectError.ConnectionRefused, error.Error);
+        Assert.Equal(SocketError.ConnectionRefused, Assert.IsType<SocketException>(error.InnerException).SocketErrorCode);
+        Assert.True(error.IsTransient);
+    }
+
+    [Fact]
+    public async Task WebSocketClientRunAsync_DrivesAHandler_OpenedThenReceivedThenClosed()
+    {
+        var handler = new Ws4pyStyleClientHandler();
+        WebSocketCloseStatus status = await WebSocketClient.RunAsync(fixture.Plain.Uri("/echo"), handler, fixture.Plain.ClientOptions()).WithTimeout();
+        Assert.Equal(WebSocketCloseCode.NormalClosure, status.Code);
+        Assert.Equal(["opened", "received: hello from OnOpenAsync", "closed: 1000"], handler.Events);
+    }
+
+    [Fact]
+    public async Task UnknownHost_ThrowsConnectExceptionWithReasonNameResolution()
+    {
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(
+            () => WebSocketClient.ConnectAsync(new Uri("ws://no-such-host.invalid/")).WithTimeout());
+        Assert.Equal(WebSocketConnectError.NameResolution, error.Error);
+        Assert.IsType<SocketException>(error.InnerException);
     }
 
     [Fact]
@@ -163,5 +195,29 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
         WebSocketCloseStatus serverSide = await handler.Closed.WithTimeout();
         Assert.Equal(WebSocketCloseCode.AbnormalClosure, serverSide.Code);
         Assert.True(serverSide.InitiatedByPeer);
+    }
+
+    /// <summary>ws4py's client handler shape: opened, received_message, closed.</summary>
+    private sealed class Ws4pyStyleClientHandler : WebSocketHandler
+    {
+        public List<string> Events { get; } = [];
+
+        protected override ValueTask OnOpenAsync()
+        {
+            Events.Add("opened");
+            return SendTextAsync("hello from OnOpenAsync");
+        }
+
+        protected override ValueTask OnMessageAsync(WebSocketMessage message)
+        {
+            Events.Add($"received: {message.GetText()}");
+            return CloseAsync();
+        }
+
+        protected override ValueTask OnCloseAsync(WebSocketCloseStatus status)
+        {
+            Events.Add($"closed: {(int)status.Code}");
+            return ValueTask.CompletedTask;
+        }
     }
 }

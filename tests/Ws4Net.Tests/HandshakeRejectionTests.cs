@@ -1,4 +1,5 @@
 using Ws4Net.Cli.Demo;
+using Ws4Net.Client;
 using Ws4Net.Protocol.Handshake;
 
 namespace Ws4Net.Tests;
@@ -108,8 +109,9 @@ public sealed class HandshakeRejectionTests(LoopbackFixture fixture) : IClassFix
     public async Task OurClient_OnUnknownPath_ThrowsHandshakeExceptionWith404()
     {
         TestServer server = fixture.Plain;
-        WebSocketHandshakeException error = await Assert.ThrowsAsync<WebSocketHandshakeException>(
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(
             () => server.ConnectAsync("/missing"));
+        Assert.Equal(WebSocketConnectError.HttpStatus, error.Error);
         Assert.Equal(404, error.StatusCode);
         Assert.NotNull(error.Headers);
     }
@@ -118,7 +120,7 @@ public sealed class HandshakeRejectionTests(LoopbackFixture fixture) : IClassFix
     public async Task OurClient_OverWss_OnUnknownPath_ThrowsHandshakeExceptionWith404()
     {
         TestServer server = fixture.Secure;
-        WebSocketHandshakeException error = await Assert.ThrowsAsync<WebSocketHandshakeException>(
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(
             () => server.ConnectAsync("/missing"));
         Assert.Equal(404, error.StatusCode);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Ws4Net.Cli.Demo;
+using Ws4Net.Client;
 using Ws4Net.Protocol.Handshake;
 
 namespace Ws4Net.Tests;
@@ -48,11 +49,11 @@ public sealed class ServerBehaviourTests
 
         var bad = server.ClientOptions();
         bad.Origin = "https://evil.example";
-        WebSocketHandshakeException error = await Assert.ThrowsAsync<WebSocketHandshakeException>(() => server.ConnectAsync("/echo", bad));
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(() => server.ConnectAsync("/echo", bad));
         Assert.Equal(403, error.StatusCode);
 
         var none = server.ClientOptions();
-        Assert.Equal(403, (await Assert.ThrowsAsync<WebSocketHandshakeException>(() => server.ConnectAsync("/echo", none))).StatusCode);
+        Assert.Equal(403, (await Assert.ThrowsAsync<WebSocketConnectException>(() => server.ConnectAsync("/echo", none))).StatusCode);
 
         var good = server.ClientOptions();
         good.Origin = "https://good.example";
@@ -130,7 +131,7 @@ public sealed class ServerBehaviourTests
         {
             client = await server.ConnectAsync(path);
         }
-        catch (WebSocketHandshakeException error)
+        catch (WebSocketConnectException error)
         {
             Assert.Equal(500, error.StatusCode);
             return;

@@ -60,7 +60,9 @@ public sealed class ShutdownTests
         Assert.Empty(server.Server.Connections);
 
         // No longer listening.
-        await Assert.ThrowsAsync<SocketException>(() => WebSocketClient.ConnectAsync(server.Uri("/echo"), server.ClientOptions()).WithTimeout());
+        Assert.Equal(
+            WebSocketConnectError.ConnectionRefused,
+            (await Assert.ThrowsAsync<WebSocketConnectException>(() => WebSocketClient.ConnectAsync(server.Uri("/echo"), server.ClientOptions()).WithTimeout())).Error);
     }
 
     [Fact]

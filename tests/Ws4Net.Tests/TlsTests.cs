@@ -43,8 +43,10 @@ public sealed class TlsTests(LoopbackFixture fixture) : IClassFixture<LoopbackFi
     {
         TestServer server = fixture.Secure;
         var options = new WebSocketClientOptions(); // no RemoteCertificateValidation: platform validation
-        await Assert.ThrowsAnyAsync<AuthenticationException>(
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(
             () => WebSocketClient.ConnectAsync(server.Uri("/echo"), options).WithTimeout());
+        Assert.Equal(WebSocketConnectError.Tls, error.Error);
+        Assert.IsAssignableFrom<AuthenticationException>(error.InnerException);
     }
 
     [Fact]
@@ -52,8 +54,9 @@ public sealed class TlsTests(LoopbackFixture fixture) : IClassFixture<LoopbackFi
     {
         using X509Certificate2 impostor = CreateOtherCertificate();
         await using TestServer server = await TestServer.StartAsync(secure: true, configure: o => o.Certificate = impostor);
-        await Assert.ThrowsAnyAsync<AuthenticationException>(
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(
             () => WebSocketClient.ConnectAsync(server.Uri("/echo"), server.ClientOptions()).WithTimeout());
+        Assert.IsAssignableFrom<AuthenticationException>(error.InnerException);
     }
 
     [Fact]
@@ -77,7 +80,8 @@ public sealed class TlsTests(LoopbackFixture fixture) : IClassFixture<LoopbackFi
             seen = errors;
             return TestCertificate.Validate(sender, certificate, chain, errors);
         };
-        await Assert.ThrowsAnyAsync<AuthenticationException>(() => server.ConnectAsync("/echo", bad));
+        WebSocketConnectException error = await Assert.ThrowsAsync<WebSocketConnectException>(() => server.ConnectAsync("/echo", bad));
+        Assert.Equal(WebSocketConnectError.Tls, error.Error);
         Assert.True(seen.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch), $"errors seen: {seen}");
     }
 

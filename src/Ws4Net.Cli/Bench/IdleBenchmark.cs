@@ -12,7 +12,8 @@ namespace Ws4Net.Cli.Bench;
 /// <param name="connections">Number of connections.</param>
 /// <param name="serverPid">The server's process id (its <c>/proc/PID/status</c> is read).</param>
 /// <param name="settle">Wait between the last handshake and the second sample.</param>
-internal sealed class IdleBenchmark(BenchTarget target, int connections, int serverPid, TimeSpan settle)
+/// <param name="deflateMessages">With more than 0: offer permessage-deflate as browsers do and exchange this many compressed 2 KiB messages per connection before idling.</param>
+internal sealed class IdleBenchmark(BenchTarget target, int connections, int serverPid, TimeSpan settle, int deflateMessages = 0)
 {
     /// <summary>Runs the benchmark.</summary>
     /// <param name="cancellationToken">Ctrl-C.</param>
@@ -22,7 +23,25 @@ internal sealed class IdleBenchmark(BenchTarget target, int connections, int ser
     {
         long before = ProcessStats.ReadRssKiB(serverPid);
         long start = Stopwatch.GetTimestamp();
-        RawConnection[] opened = await RawConnection.ConnectManyAsync(target, connections, 64, cancellationToken).ConfigureAwait(false);
+        RawConnection[] opened = await RawConnection.ConnectManyAsync(target, connections, 64, cancellationToken, offerDeflate: deflateMessages > 0).ConfigureAwait(false);
+        int compressed = 0;
+        if (deflateMessages > 0)
+        {
+            // As a browser tab would: a few compressed 2 KiB text messages each way, then silence.
+            await Parallel.ForEachAsync(
+                opened,
+                new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken },
+                async (connection, token) =>
+                {
+                    if (connection.Deflate)
+                    {
+                        Interlocked.Increment(ref compressed);
+                    }
+
+                    await DeflateExchange.RunAsync(connection, deflateMessages, token).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+        }
+
         TimeSpan opening = Stopwatch.GetElapsedTime(start);
         await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"idle: {connections:#,0} connections open in {opening.TotalSeconds:0.0} s; settling {settle.TotalSeconds:0.#} s")).ConfigureAwait(false);
         try
@@ -56,6 +75,8 @@ internal sealed class IdleBenchmark(BenchTarget target, int connections, int ser
         report.Add("url", target.Uri.ToString());
         report.Add("connections", connections);
         report.Add("settle_s", settle.TotalSeconds);
+        report.Add("deflate_messages", deflateMessages);
+        report.Add("deflate_agreed", compressed);
         report.Add("rss_before_kib", before);
         report.Add("rss_after_kib", after);
         report.Add("kib_per_connection", connections == 0 ? 0 : (after - before) / (double)connections);

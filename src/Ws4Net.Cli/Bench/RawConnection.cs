@@ -23,6 +23,9 @@ internal sealed class RawConnection : IDisposable
     /// <summary>Gets the socket.</summary>
     public Socket Socket { get; }
 
+    /// <summary>Gets whether permessage-deflate was agreed in the handshake.</summary>
+    public bool Deflate { get; private init; }
+
     /// <summary>Gets the bytes the server sent right after its handshake response (frames), often empty.</summary>
     public byte[] Leftover { get; }
 
@@ -36,7 +39,18 @@ internal sealed class RawConnection : IDisposable
     /// <returns>The open connection.</returns>
     /// <exception cref="BenchException">Refused, timed out, or the handshake was rejected.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static async Task<RawConnection> ConnectAsync(BenchTarget target, TimeSpan timeout, CancellationToken cancellationToken)
+    public static Task<RawConnection> ConnectAsync(BenchTarget target, TimeSpan timeout, CancellationToken cancellationToken)
+        => ConnectAsync(target, timeout, offerDeflate: false, cancellationToken);
+
+    /// <summary>Connects and performs the opening handshake, optionally offering permessage-deflate as browsers do.</summary>
+    /// <param name="target">The server.</param>
+    /// <param name="timeout">Bound on connect + handshake.</param>
+    /// <param name="offerDeflate">Offer <c>permessage-deflate; client_max_window_bits</c> (RFC 7692), what every browser sends.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns>The open connection; <see cref="Deflate"/> tells whether compression was agreed.</returns>
+    /// <exception cref="BenchException">Refused, timed out, or the handshake was rejected.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<RawConnection> ConnectAsync(BenchTarget target, TimeSpan timeout, bool offerDeflate, CancellationToken cancellationToken)
     {
         var socket = new Socket(target.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -44,7 +58,10 @@ internal sealed class RawConnection : IDisposable
         try
         {
             await socket.ConnectAsync(target.EndPoint, deadline.Token).ConfigureAwait(false);
-            var handshake = new ClientHandshake(target.Uri, new ClientHandshakeOptions());
+            var handshake = new ClientHandshake(target.Uri, new ClientHandshakeOptions
+            {
+                PerMessageDeflate = offerDeflate ? new Ws4Net.Protocol.Compression.PerMessageDeflateOptions() : null,
+            });
             await SendAllAsync(socket, handshake.BuildRequest(), deadline.Token).ConfigureAwait(false);
 
             byte[] buffer = new byte[4096];
@@ -74,9 +91,9 @@ internal sealed class RawConnection : IDisposable
                     throw new BenchException($"handshake rejected: invalid HTTP response ({parsed.ErrorReason})");
                 }
 
-                handshake.ValidateResponse(parsed.Head!);
+                ClientHandshakeResult result = handshake.ValidateResponse(parsed.Head!);
                 byte[] leftover = buffer.AsSpan(parsed.Consumed, filled - parsed.Consumed).ToArray();
-                return new RawConnection(socket, leftover, (uint)Random.Shared.Next() | 0x01010101u);
+                return new RawConnection(socket, leftover, (uint)Random.Shared.Next() | 0x01010101u) { Deflate = result.PerMessageDeflate is not null };
             }
         }
         catch (Exception ex)
@@ -104,8 +121,9 @@ internal sealed class RawConnection : IDisposable
     /// <param name="concurrency">How many handshakes may be in progress at once.</param>
     /// <param name="cancellationToken">Cancels the whole operation.</param>
     /// <returns>The open connections.</returns>
+    /// <param name="offerDeflate">Offer permessage-deflate as browsers do.</param>
     /// <exception cref="BenchException">One connection failed; the others are closed.</exception>
-    public static async Task<RawConnection[]> ConnectManyAsync(BenchTarget target, int count, int concurrency, CancellationToken cancellationToken)
+    public static async Task<RawConnection[]> ConnectManyAsync(BenchTarget target, int count, int concurrency, CancellationToken cancellationToken, bool offerDeflate = false)
     {
         var connections = new RawConnection?[count];
         try
@@ -113,7 +131,7 @@ internal sealed class RawConnection : IDisposable
             await Parallel.ForEachAsync(
                 Enumerable.Range(0, count),
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken },
-                async (i, token) => connections[i] = await ConnectAsync(target, TimeSpan.FromSeconds(10), token).ConfigureAwait(false)).ConfigureAwait(false);
+                async (i, token) => connections[i] = await ConnectAsync(target, TimeSpan.FromSeconds(10), offerDeflate, token).ConfigureAwait(false)).ConfigureAwait(false);
         }
         catch
         {

@@ -64,7 +64,7 @@ public static class AutobahnClientCommand
                 Console.Out.WriteLine("reports updated");
                 return 0;
             }
-            catch (Exception ex) when (ex is WebSocketHandshakeException or TimeoutException or System.Net.Sockets.SocketException or IOException or FormatException or UriFormatException)
+            catch (Exception ex) when (ex is WebSocketConnectException or IOException or FormatException or UriFormatException)
             {
                 await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
                 return 1;
@@ -94,11 +94,11 @@ public static class AutobahnClientCommand
         {
             connection = await WebSocketClient.ConnectAsync(uri, options, cancellationToken).ConfigureAwait(false);
         }
-        catch (WebSocketHandshakeException ex)
+        catch (WebSocketConnectException ex) when (ex.HandshakeException is { } handshake)
         {
             // Some cases fail the opening handshake on purpose; the report records it.
-            Console.Out.WriteLine($"handshake refused: {ex.Reason}");
-            return new WebSocketCloseStatus(WebSocketCloseCode.AbnormalClosure, ex.Reason, true);
+            Console.Out.WriteLine($"handshake refused: {handshake.Reason}");
+            return new WebSocketCloseStatus(WebSocketCloseCode.AbnormalClosure, handshake.Reason, true);
         }
 
         await using (connection.ConfigureAwait(false))

@@ -98,15 +98,16 @@ internal static class BenchCommand
         Option<int> connections = IntOption("--connections", "Number of idle connections.", 10_000);
         var pid = new Option<int>("--pid") { Description = "Server process id: VmRSS is read from /proc/PID/status.", Required = true };
         Option<double> settle = SecondsOption("--settle", "Seconds between the last handshake and the memory sample.", 3);
+        var deflate = new Option<int>("--deflate") { Description = "Offer permessage-deflate as browsers do and exchange this many compressed 2 KiB text messages per connection before idling (0: no compression).", DefaultValueFactory = _ => 0 };
         var command = new Command("idle", "Opens N idle connections and reports the server's resident memory per connection (KiB).")
         {
-            url, connections, pid, settle,
+            url, connections, pid, settle, deflate,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(url),
             parse.GetValue(pid),
             () => Positive(parse.GetValue(connections), "--connections") ?? NonNegativeSeconds(parse.GetValue(settle), "--settle"),
-            target => new IdleBenchmark(target, parse.GetValue(connections), parse.GetValue(pid), TimeSpan.FromSeconds(parse.GetValue(settle))).RunAsync(cancellationToken)));
+            target => new IdleBenchmark(target, parse.GetValue(connections), parse.GetValue(pid), TimeSpan.FromSeconds(parse.GetValue(settle)), Math.Max(0, parse.GetValue(deflate))).RunAsync(cancellationToken)));
         return command;
     }
 

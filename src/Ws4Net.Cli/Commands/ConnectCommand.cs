@@ -3,14 +3,13 @@ using System.Globalization;
 using System.Text;
 using Ws4Net.Client;
 using Ws4Net.Protocol;
-using Ws4Net.Protocol.Handshake;
 
 namespace Ws4Net.Cli.Commands;
 
 /// <summary>
 /// <c>ws4net connect URL</c>: an interactive client. Each line read from standard input is sent as a
-/// text message; received messages are printed (binary as length and hex). Commands: <c>/ping [text]</c>,
-/// <c>/close [code] [reason]</c>. End of input closes with 1000.
+/// text message; received messages are printed (binary as length and hex), and pongs with their round-trip
+/// time. Commands: <c>/ping [text]</c>, <c>/close [code] [reason]</c>. End of input closes with 1000.
 /// </summary>
 public static class ConnectCommand
 {
@@ -18,65 +17,33 @@ public static class ConnectCommand
     /// <returns>The <c>connect</c> command.</returns>
     public static Command Create()
     {
-        var url = new Argument<string>("url") { Description = "ws:// or wss:// URL." };
-        var subprotocols = new Option<string[]>("--subprotocol") { Description = "Subprotocol to offer (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var headers = new Option<string[]>("--header", "-H") { Description = "Extra request header as Name:Value (repeatable)." };
-        var origin = new Option<string?>("--origin") { Description = "Origin header to send." };
-        var insecure = new Option<bool>("--insecure", "-k") { Description = "Do not validate the server's TLS certificate (testing only)." };
-        var compress = new Option<bool>("--compress") { Description = "Offer permessage-deflate (RFC 7692)." };
-        var timeout = new Option<double>("--connect-timeout") { Description = "Connect timeout in seconds.", DefaultValueFactory = _ => 10 };
-
-        var command = new Command("connect", "Interactive WebSocket client: lines you type are sent as text messages.")
-        {
-            url, subprotocols, headers, origin, insecure, compress, timeout,
-        };
+        var set = new ClientOptionSet();
+        var command = new Command("connect", "Interactive WebSocket client: lines you type are sent as text messages; /ping [text] shows the pong's round-trip time.");
+        set.AddTo(command);
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new WebSocketClientOptions
+            (Uri? target, WebSocketClientOptions? options, string? usage) = set.Build(parse);
+            if (usage is not null)
             {
-                Origin = parse.GetValue(origin),
-                ConnectTimeout = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(timeout))),
-                PerMessageDeflate = parse.GetValue(compress) ? new Ws4Net.Protocol.Compression.PerMessageDeflateOptions() : null,
-            };
-            foreach (string p in parse.GetValue(subprotocols) ?? [])
-            {
-                options.Subprotocols.Add(p);
-            }
-
-            foreach (string h in parse.GetValue(headers) ?? [])
-            {
-                int colon = h.IndexOf(':', StringComparison.Ordinal);
-                if (colon <= 0)
-                {
-                    await Console.Error.WriteLineAsync($"error: --header must be Name:Value, got '{h}'").ConfigureAwait(false);
-                    return 2;
-                }
-
-                options.Headers.Add(new(h[..colon].Trim(), h[(colon + 1)..].Trim()));
-            }
-
-            if (parse.GetValue(insecure))
-            {
-                options.RemoteCertificateValidation = (_, _, _, _) => true;
-            }
-
-            if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out Uri? target) || target.Scheme is not ("ws" or "wss" or "http" or "https"))
-            {
-                await Console.Error.WriteLineAsync($"error: '{parse.GetValue(url)}' is not a ws:// or wss:// URL").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"error: {usage}").ConfigureAwait(false);
                 return 2;
             }
 
             WebSocketConnection connection;
             try
             {
-                connection = await WebSocketClient.ConnectAsync(target, options, cancellationToken).ConfigureAwait(false);
+                connection = await WebSocketClient.ConnectAsync(target!, options, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is WebSocketHandshakeException or TimeoutException or System.Net.Sockets.SocketException or IOException
-                or System.Security.Authentication.AuthenticationException or ArgumentException)
+            catch (WebSocketConnectException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: {ClientOptionSet.Describe(ex)}").ConfigureAwait(false);
+                return 1;
+            }
+            catch (ArgumentException ex)
             {
                 await Console.Error.WriteLineAsync($"error: cannot connect to {target}: {ex.Message}").ConfigureAwait(false);
-                return 1;
+                return 2;
             }
 
             await using (connection.ConfigureAwait(false))
@@ -84,16 +51,16 @@ public static class ConnectCommand
                 Console.Out.WriteLine($"connected to {target}"
                     + (connection.Subprotocol is { } sp ? $" (subprotocol {sp})" : string.Empty)
                     + (connection.PerMessageDeflate is { } deflate ? $" ({deflate})" : string.Empty));
-                Task printer = PrintIncomingAsync(connection);
-                Task<int> typer = SendTypedLinesAsync(connection, cancellationToken);
-                Task first = await Task.WhenAny(printer, typer).ConfigureAwait(false);
+                var printer = new ConsoleHandler();
+                Task<WebSocketCloseStatus> run = connection.RunAsync(printer, CancellationToken.None);
+                Task typer = SendTypedLinesAsync(connection, printer, cancellationToken);
+                Task first = await Task.WhenAny(run, typer).ConfigureAwait(false);
                 if (first == typer && connection.State == WebSocketConnectionState.Open)
                 {
                     await connection.CloseAsync(WebSocketCloseCode.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
                 }
 
-                WebSocketCloseStatus status = await connection.Completion.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
-                await printer.ConfigureAwait(false);
+                WebSocketCloseStatus status = await run.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
                 string name = Enum.IsDefined(status.Code) ? $" ({status.Code})" : string.Empty;
                 Console.Out.WriteLine($"closed: {(int)status.Code}{name} {status.Reason}".TrimEnd());
                 bool clean = !status.InitiatedByPeer
@@ -104,32 +71,9 @@ public static class ConnectCommand
         return command;
     }
 
-    private static async Task PrintIncomingAsync(WebSocketConnection connection)
+    private static async Task SendTypedLinesAsync(WebSocketConnection connection, ConsoleHandler printer, CancellationToken cancellationToken)
     {
-        try
-        {
-            await foreach (WebSocketMessage message in connection.ReadMessagesAsync().ConfigureAwait(false))
-            {
-                if (message.IsText)
-                {
-                    Console.Out.WriteLine($"< {message.GetText()}");
-                }
-                else
-                {
-                    int shown = Math.Min(message.Payload.Length, 64);
-                    string hex = Convert.ToHexString(message.Payload.Span[..shown]);
-                    Console.Out.WriteLine($"< [binary {message.Payload.Length} B] {hex}{(shown < message.Payload.Length ? "..." : string.Empty)}");
-                }
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // CloseAsync took over the receive side.
-        }
-    }
-
-    private static async Task<int> SendTypedLinesAsync(WebSocketConnection connection, CancellationToken cancellationToken)
-    {
+        int pings = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             string? line;
@@ -139,20 +83,23 @@ public static class ConnectCommand
             }
             catch (OperationCanceledException)
             {
-                return 0;
+                return;
             }
 
             if (line is null || connection.State != WebSocketConnectionState.Open)
             {
-                return 0;
+                return;
             }
 
             try
             {
                 if (line.StartsWith("/ping", StringComparison.Ordinal))
                 {
-                    await connection.SendPingAsync(Encoding.UTF8.GetBytes(line.Length > 6 ? line[6..] : string.Empty), cancellationToken).ConfigureAwait(false);
-                    Console.Out.WriteLine("> ping");
+                    string text = line.Length > 6 ? line[6..] : string.Create(CultureInfo.InvariantCulture, $"ws4net-{++pings}");
+                    byte[] payload = Encoding.UTF8.GetBytes(text);
+                    printer.PingSent(payload);
+                    await connection.SendPingAsync(payload, cancellationToken).ConfigureAwait(false);
+                    Console.Out.WriteLine($"> ping {text}");
                 }
                 else if (line.StartsWith("/close", StringComparison.Ordinal))
                 {
@@ -164,7 +111,7 @@ public static class ConnectCommand
                     }
 
                     await connection.CloseAsync(code, parts.Length > 2 ? parts[2] : null, cancellationToken).ConfigureAwait(false);
-                    return 0;
+                    return;
                 }
                 else
                 {
@@ -177,10 +124,8 @@ public static class ConnectCommand
             }
             catch (WebSocketClosedException)
             {
-                return 0;
+                return;
             }
         }
-
-        return 0;
     }
 }

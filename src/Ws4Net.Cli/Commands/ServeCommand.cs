@@ -70,7 +70,7 @@ public static class ServeCommand
                 KeyPath = parse.GetValue(key)?.FullName,
                 CertificatePassword = parse.GetValue(certPassword),
                 MaxMessageSize = parse.GetValue(maxMessage),
-                PerMessageDeflate = parse.GetValue(noCompression) ? null : new Ws4Net.Protocol.Compression.PerMessageDeflateOptions(),
+                PerMessageDeflate = parse.GetValue(noCompression) ? null : new Ws4Net.Protocol.Compression.PerMessageDeflateOptions { ServerNoContextTakeover = true },
                 KeepAliveInterval = TimeSpan.FromSeconds(parse.GetValue(keepAlive)),
                 KeepAliveTimeout = TimeSpan.FromSeconds(parse.GetValue(keepAliveTimeout) > 0 ? parse.GetValue(keepAliveTimeout) : 20),
                 IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idleTimeout)),

@@ -29,9 +29,11 @@ public sealed class DemoServerOptions
 
     /// <summary>
     /// Gets or sets the permessage-deflate settings the endpoints accept (RFC 7692), or <see langword="null"/> to
-    /// decline compression. Default: accepted with context takeover, 15-bit windows, 1 KiB threshold.
+    /// decline compression. Default: accepted, the server resetting its compressor after every message
+    /// (<c>server_no_context_takeover</c>: no compressor per connection, so thousands of browser tabs cost little),
+    /// the client keeping its context, 15-bit windows, 1 KiB threshold.
     /// </summary>
-    public Ws4Net.Protocol.Compression.PerMessageDeflateOptions? PerMessageDeflate { get; set; } = new();
+    public Ws4Net.Protocol.Compression.PerMessageDeflateOptions? PerMessageDeflate { get; set; } = new() { ServerNoContextTakeover = true };
 
     /// <summary>Gets or sets where the server logs, or <see langword="null"/>.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }

@@ -8,12 +8,14 @@ namespace Ws4Net.Client;
 
 /// <summary>
 /// Settings of <see cref="WebSocketClient.ConnectAsync(Uri, WebSocketClientOptions?, CancellationToken)"/>:
-/// handshake headers, subprotocols, TLS, timeouts and the connection options. Safe defaults: TLS
-/// certificates are validated, connect times out after 10 s. Not thread-safe while being changed.
+/// handshake headers, subprotocols, TLS, proxy, redirects, timeouts and the connection options. Safe defaults: TLS
+/// certificates are validated, connect times out after 10 s, the proxy environment variables are honoured,
+/// redirects are not followed. Not thread-safe while being changed.
 /// </summary>
 public sealed class WebSocketClientOptions
 {
     private TimeSpan _connectTimeout = TimeSpan.FromSeconds(10);
+    private int _maxRedirects;
 
     /// <summary>Gets the subprotocols to offer, in preference order (RFC 6455 §4.1, <c>Sec-WebSocket-Protocol</c>).</summary>
     public IList<string> Subprotocols { get; } = new List<string>();
@@ -25,7 +27,8 @@ public sealed class WebSocketClientOptions
     public IList<KeyValuePair<string, string>> Headers { get; } = new List<KeyValuePair<string, string>>();
 
     /// <summary>
-    /// Gets or sets the time allowed for TCP connect, TLS and the HTTP upgrade together (default 10 s).
+    /// Gets or sets the time allowed for TCP connect, the proxy tunnel, TLS and the HTTP upgrade together (default
+    /// 10 s), per redirect hop.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public TimeSpan ConnectTimeout
@@ -58,6 +61,43 @@ public sealed class WebSocketClientOptions
     /// gives the scheme, Host header and path), or <see langword="null"/> for TCP.
     /// </summary>
     public string? UnixSocketPath { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether to go through a proxy at all (default <see langword="true"/>). When
+    /// <see langword="false"/>, <see cref="Proxy"/> and the proxy environment variables are ignored.
+    /// </summary>
+    public bool UseProxy { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the proxy, asked for each target URI (<c>ws://</c> or <c>wss://</c>) through
+    /// <see cref="System.Net.IWebProxy.IsBypassed(Uri)"/> and <see cref="System.Net.IWebProxy.GetProxy(Uri)"/>;
+    /// <see langword="null"/> (the default) uses an <see cref="EnvironmentProxy"/> read once per process from
+    /// <c>HTTP_PROXY</c>, <c>HTTPS_PROXY</c>, <c>ALL_PROXY</c> and <c>NO_PROXY</c>. <c>http://</c> proxies get an
+    /// HTTP CONNECT tunnel (RFC 9110 §9.3.6), <c>socks5://</c> (and <c>socks5h://</c>) proxies a SOCKS5 CONNECT
+    /// (RFC 1928, the proxy resolves host names); for wss the client then runs TLS with the origin inside the
+    /// tunnel. Credentials come from the proxy's <see cref="System.Net.IWebProxy.Credentials"/> or the proxy URI's
+    /// user information (Basic for HTTP, RFC 1929 username/password for SOCKS5) and are sent only to the proxy.
+    /// Ignored with <see cref="UnixSocketPath"/>. Also used by <see cref="ReconnectingWebSocketClient"/> attempts.
+    /// </summary>
+    public System.Net.IWebProxy? Proxy { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many redirects (301, 302, 303, 307, 308 with a <c>Location</c>) the opening handshake
+    /// follows (default 0: a redirect is reported as <see cref="WebSocketConnectError.HttpStatus"/>). A redirect
+    /// from wss to ws is never followed, and the <c>Authorization</c> and <c>Cookie</c> headers are dropped when
+    /// the redirect leaves the origin (scheme, host and port). Each hop gets its own <see cref="ConnectTimeout"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or above 20.</exception>
+    public int MaxRedirects
+    {
+        get => _maxRedirects;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 20);
+            _maxRedirects = value;
+        }
+    }
 
     /// <summary>Gets or sets the TLS server name (SNI) to use instead of the URI's host, or <see langword="null"/>.</summary>
     public string? TlsServerName { get; set; }

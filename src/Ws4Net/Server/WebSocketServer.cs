@@ -32,7 +32,8 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     private readonly ILogger _connectionLogger;
     private readonly Dictionary<string, (WebSocketRoute Route, ServerHandshakeOptions Handshake)> _routes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<WebSocketConnection, byte> _connections = new();
-    private readonly ConcurrentDictionary<Task, byte> _sessions = new();
+    private readonly TaskCompletionSource _sessionsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _sessionCount;
     private readonly SemaphoreSlim _handshakeSlots;
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
@@ -184,7 +185,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             connection.StartClose(WebSocketCloseCode.GoingAway, "server shutting down");
         }
 
-        Task all = Task.WhenAll(_sessions.Keys);
+        Task all = Volatile.Read(ref _sessionCount) == 0 ? Task.CompletedTask : _sessionsEnded.Task;
         try
         {
             await all.WaitAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
@@ -245,13 +246,49 @@ public sealed partial class WebSocketServer : IAsyncDisposable
                 socket.NoDelay = true;
             }
 
-            Task session = HandleSocketAsync(socket);
-            _sessions.TryAdd(session, 0);
-            _ = session.ContinueWith(static (t, s) => ((ConcurrentDictionary<Task, byte>)s!).TryRemove(t, out _), _sessions, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // Sessions are counted, not tracked one by one: an idle connection costs no dictionary node or continuation.
+            Interlocked.Increment(ref _sessionCount);
+            _ = HandleSocketAsync(socket);
         }
     }
 
+    /// <summary>One accepted socket: the handshake (its state is released once done), then the connection's handler loop.</summary>
     private async Task HandleSocketAsync(Socket socket)
+    {
+        try
+        {
+            (WebSocketConnection? connection, WebSocketHandler? handler) = await AcceptWebSocketAsync(socket).ConfigureAwait(false);
+            if (connection is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await connection.RunAsync(handler!, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogUnexpected(_logger, ex);
+            }
+            finally
+            {
+                _connections.TryRemove(connection, out _);
+                RaiseConnectionClosed(connection);
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _sessionCount) == 0 && _stopping.IsCancellationRequested)
+            {
+                _sessionsEnded.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>TLS, the opening handshake and the upgrade; returns the open connection (registered) and its handler, or nothing.</summary>
+    private async Task<(WebSocketConnection? Connection, WebSocketHandler? Handler)> AcceptWebSocketAsync(Socket socket)
     {
         await Task.Yield();
         Stream stream = new NetworkStream(socket, ownsSocket: true);
@@ -265,7 +302,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             slot = await _handshakeSlots.WaitAsync(_options.HandshakeTimeout, timeout.Token).ConfigureAwait(false);
             if (!slot)
             {
-                return;
+                return default;
             }
 
             if (_options.Certificate is { } certificate)
@@ -287,7 +324,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             {
                 if (head is null)
                 {
-                    return;
+                    return default;
                 }
 
                 (connection, handler) = await UpgradeAsync(stream, socket, head, rest, timeout.Token).ConfigureAwait(false);
@@ -302,11 +339,9 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
             if (connection is null)
             {
-                return;
+                return default;
             }
 
-            _handshakeSlots.Release();
-            slot = false;
             _connections.TryAdd(connection, 0);
             ConnectionOpened?.Invoke(connection);
             LogAccepted(_logger, connection.Id, connection.Request!.RemoteEndPoint?.ToString() ?? "?", connection.Request.Path, connection.Subprotocol ?? "-");
@@ -315,15 +350,19 @@ public sealed partial class WebSocketServer : IAsyncDisposable
                 connection.StartClose(WebSocketCloseCode.GoingAway, "server shutting down");
             }
 
-            await connection.RunAsync(handler!, CancellationToken.None).ConfigureAwait(false);
+            WebSocketConnection accepted = connection;
+            connection = null;
+            return (accepted, handler);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
         {
             LogHandshakeFailed(_logger, socket.RemoteEndPointOrNull(), ex.Message);
+            return default;
         }
         catch (Exception ex)
         {
             LogUnexpected(_logger, ex);
+            return default;
         }
         finally
         {
@@ -334,11 +373,9 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
             if (connection is not null)
             {
-                _connections.TryRemove(connection, out _);
-                RaiseConnectionClosed(connection);
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
-            else
+            else if (handler is null)
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
             }

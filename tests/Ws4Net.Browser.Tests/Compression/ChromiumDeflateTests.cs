@@ -82,7 +82,7 @@ public sealed class ChromiumDeflateTests(BrowserFixture browser)
         JsonElement results = await page.Page.EvaluateAsync<JsonElement>(EchoScript, $"ws://127.0.0.1:{server.Port}/echo").WaitAsync(Timeouts.Step * 3);
         string[] lines = [.. results.EnumerateArray().Select(r => r.GetString() ?? "null")];
 
-        var expected = new List<string> { "extensions permessage-deflate" };
+        var expected = new List<string> { "extensions permessage-deflate; server_no_context_takeover" };
         foreach (int size in new[] { 10, 10000, 1000000 })
         {
             foreach (string kind in new[] { "compressible", "random" })
@@ -99,6 +99,6 @@ public sealed class ChromiumDeflateTests(BrowserFixture browser)
 
         WebSocketConnection serverSide = Assert.Single(echoConnections);
         Assert.NotNull(serverSide.PerMessageDeflate);
-        Assert.Equal("permessage-deflate", serverSide.PerMessageDeflate.ToHeaderValue());
+        Assert.Equal("permessage-deflate; server_no_context_takeover", serverSide.PerMessageDeflate.ToHeaderValue());
     }
 }

@@ -113,8 +113,6 @@ internal sealed class PipeTransport : WebSocketTransport
         }
     }
 
-    public override void ShutdownSend() => _pipe.Output.Complete();
-
     public override void CompleteReader()
     {
         ReleaseReadBuffer();

@@ -101,18 +101,6 @@ internal sealed class SocketTransport : WebSocketTransport
         return _gather.SendAsync(_socket, buffers, totalBytes);
     }
 
-    public override void ShutdownSend()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Send);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Already broken.
-        }
-    }
-
     public override void Close(bool abort)
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0)

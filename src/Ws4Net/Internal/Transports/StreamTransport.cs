@@ -119,26 +119,6 @@ internal sealed class StreamTransport : WebSocketTransport
         }
     }
 
-    public override void ShutdownSend()
-    {
-        try
-        {
-            switch (_stream)
-            {
-                case System.Net.Security.SslStream ssl:
-                    _ = ssl.ShutdownAsync();   // close_notify; the inner socket stays open for reading
-                    break;
-                case System.Net.Sockets.NetworkStream network:
-                    network.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-                    break;
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or InvalidOperationException or NotSupportedException)
-        {
-            // Already broken, or the stream cannot half-close: the close below ends it.
-        }
-    }
-
     public override void Close(bool abort)
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0)

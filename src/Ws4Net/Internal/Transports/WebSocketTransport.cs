@@ -30,13 +30,6 @@ internal abstract class WebSocketTransport
     /// <summary>Gets the peer's address when the transport has one.</summary>
     public virtual EndPoint? RemoteEndPoint => null;
 
-    /// <summary>
-    /// Ends the send direction (TCP FIN, TLS close_notify, a completed pipe writer) while the read side
-    /// stays open, so the peer reads everything we sent before it sees the end, and we can read what it
-    /// still had in flight instead of resetting the connection on unread data.
-    /// </summary>
-    public abstract void ShutdownSend();
-
     /// <summary>Closes the transport: gracefully (flushes and shuts the send side down) unless <paramref name="abort"/> (reset). Idempotent.</summary>
     public abstract void Close(bool abort);
 }

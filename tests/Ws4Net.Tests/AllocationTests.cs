@@ -1,0 +1,55 @@
+using Ws4Net.Client;
+using Ws4Net.Protocol;
+using Ws4Net.Tests.Compression;
+using Xunit.Abstractions;
+
+namespace Ws4Net.Tests;
+
+/// <summary>
+/// Steady state allocates nothing per message: one million pipelined echoes through a real loopback
+/// socket (our client, our server, the handler model on one side and the pull API on the other) may
+/// not allocate a byte per message. Runs alone (the count is process-wide). Not a timing test.
+/// </summary>
+[Collection(MemoryCollection.Name)]
+public sealed class AllocationTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_million_echoes_through_a_socket_allocate_nothing_per_message()
+    {
+        const int Messages = 1_000_000;
+        const int Pipeline = 16;
+        await using TestServer server = await TestServer.StartAsync();
+        var clientOptions = new WebSocketClientOptions();
+        clientOptions.Connection.KeepAliveInterval = TimeSpan.Zero;
+        await using WebSocketConnection client = await server.ConnectAsync("/echo", clientOptions);
+        byte[] payload = new byte[64];
+
+        await EchoAsync(client, payload, 20_000, Pipeline);   // warm up: JIT, tiering, pools
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        await EchoAsync(client, payload, Messages, Pipeline);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        output.WriteLine($"{allocated:N0} bytes allocated over {Messages:N0} echoes ({(double)allocated / Messages:0.000} B/message)");
+        Assert.True(allocated < Messages / 10, $"{allocated:N0} bytes allocated over {Messages:N0} echoes");
+    }
+
+    private static async Task EchoAsync(WebSocketConnection client, byte[] payload, int messages, int pipeline)
+    {
+        for (int done = 0; done < messages; done += pipeline)
+        {
+            for (int i = 0; i < pipeline; i++)
+            {
+                await client.SendBinaryAsync(payload);
+            }
+
+            for (int i = 0; i < pipeline; i++)
+            {
+                WebSocketMessage? echo = await client.ReceiveAsync();
+                if (echo is not { Type: WebSocketMessageType.Binary } || echo.Value.Payload.Length != payload.Length)
+                {
+                    throw new InvalidOperationException("the echo differs");
+                }
+            }
+        }
+    }
+}

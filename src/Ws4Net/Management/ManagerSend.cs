@@ -9,7 +9,17 @@ namespace Ws4Net.Management;
 internal static class ManagerSend
 {
     public static WebSocketSendStatus Send(WebSocketConnection connection, WebSocketPreparedMessage message)
-        => connection.TrySend(message);
+    {
+        try
+        {
+            return connection.TrySend(message);
+        }
+        catch (InvalidOperationException) when (connection.State != WebSocketConnectionState.Open)
+        {
+            // A close that raced with this send (the core refuses frames after its close frame): the peer has left.
+            return WebSocketSendStatus.Closed;
+        }
+    }
 
     public static void Close(WebSocketConnection connection, WebSocketCloseCode code, string reason)
         => connection.StartClose(code, reason);

@@ -1,11 +1,14 @@
 using System.CommandLine;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Ws4Net.Cli.Demo;
+using Ws4Net.Hosting;
 
 namespace Ws4Net.Cli.Commands;
 
-/// <summary><c>ws4net serve</c>: runs the demo server (chat page, /echo, /chat, /broadcast) until Ctrl-C or SIGTERM.</summary>
+/// <summary><c>ws4net serve</c>: runs the demo server (chat page, /echo, /chat, /broadcast) in a Generic Host until Ctrl-C or SIGTERM.</summary>
 public static class ServeCommand
 {
     /// <summary>Builds the command.</summary>
@@ -19,11 +22,21 @@ public static class ServeCommand
         var certPassword = new Option<string?>("--cert-password") { Description = "Password of a PFX --cert." };
         var maxMessage = new Option<long>("--max-message-size") { Description = "Largest message accepted, in bytes.", DefaultValueFactory = _ => DemoServerOptions.DefaultMaxMessageSize };
         var noCompression = new Option<bool>("--no-compression") { Description = "Decline permessage-deflate (RFC 7692) even when clients offer it." };
-        var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
-
-        var command = new Command("serve", "Serve the chat page at / and the WebSocket endpoints /echo, /chat and /broadcast.")
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level (per-connection lines are Debug).", DefaultValueFactory = _ => LogLevel.Information };
+        var keepAlive = new Option<double>("--keepalive") { Description = "Seconds of silence before the server pings a connection; no pong within --keepalive-timeout closes it with 1011. 0 disables.", DefaultValueFactory = _ => 20 };
+        var keepAliveTimeout = new Option<double>("--keepalive-timeout") { Description = "Seconds to wait for the keepalive pong.", DefaultValueFactory = _ => 20 };
+        var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds without traffic either way before a connection is closed with 1001. 0 (the default) never.", DefaultValueFactory = _ => 0 };
+        var backpressure = new Option<string>("--backpressure")
         {
-            host, port, cert, key, certPassword, maxMessage, noCompression, logLevel,
+            Description = "What /chat and /broadcast do to a member whose send queue is full (a slow browser tab): drop (it misses that message), close (1008 policy violation) or retry (1013 try again later).",
+            DefaultValueFactory = _ => "drop",
+        };
+        backpressure.AcceptOnlyFromAmong("drop", "close", "retry");
+        var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds to wait, on Ctrl-C or SIGTERM, for connections to finish their 1001 close handshake before aborting them.", DefaultValueFactory = _ => 5 };
+
+        var command = new Command("serve", "Serve the chat page at / and the WebSocket endpoints /echo, /chat and /broadcast (a Generic Host app).")
+        {
+            host, port, cert, key, certPassword, maxMessage, noCompression, logLevel, keepAlive, keepAliveTimeout, idleTimeout, backpressure, shutdownTimeout,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -40,13 +53,14 @@ public static class ServeCommand
                 return 2;
             }
 
-            using ILoggerFactory loggers = LoggerFactory.Create(b => b
-                .SetMinimumLevel(parse.GetValue(logLevel))
-                .AddSimpleConsole(o =>
+            foreach ((string name, double value) in new[] { ("--keepalive", parse.GetValue(keepAlive)), ("--keepalive-timeout", parse.GetValue(keepAliveTimeout)), ("--idle-timeout", parse.GetValue(idleTimeout)), ("--shutdown-timeout", parse.GetValue(shutdownTimeout)) })
+            {
+                if (value < 0 || double.IsNaN(value) || value > TimeSpan.MaxValue.TotalSeconds / 2)
                 {
-                    o.SingleLine = true;
-                    o.TimestampFormat = "HH:mm:ss ";
-                }));
+                    await Console.Error.WriteLineAsync($"error: {name} must be a number of seconds >= 0").ConfigureAwait(false);
+                    return 2;
+                }
+            }
 
             var options = new DemoServerOptions
             {
@@ -57,14 +71,23 @@ public static class ServeCommand
                 CertificatePassword = parse.GetValue(certPassword),
                 MaxMessageSize = parse.GetValue(maxMessage),
                 PerMessageDeflate = parse.GetValue(noCompression) ? null : new Ws4Net.Protocol.Compression.PerMessageDeflateOptions { ServerNoContextTakeover = true },
-                LoggerFactory = loggers,
+                KeepAliveInterval = TimeSpan.FromSeconds(parse.GetValue(keepAlive)),
+                KeepAliveTimeout = TimeSpan.FromSeconds(parse.GetValue(keepAliveTimeout) > 0 ? parse.GetValue(keepAliveTimeout) : 20),
+                IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idleTimeout)),
+                BackpressurePolicy = parse.GetValue(backpressure) switch
+                {
+                    "close" => WebSocketBackpressurePolicy.ClosePolicyViolation,
+                    "retry" => WebSocketBackpressurePolicy.CloseTryAgainLater,
+                    _ => WebSocketBackpressurePolicy.DropMessage,
+                },
             };
 
+            using IHost app = DemoHost.Build(options, parse.GetValue(logLevel), TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout)));
             Server.WebSocketServer server;
             try
             {
-                server = DemoServer.Create(options);
-                await server.StartAsync(cancellationToken).ConfigureAwait(false);
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+                server = app.Services.GetRequiredService<Ws4NetHostedServer>().Server;
             }
             catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or System.Security.Cryptography.CryptographicException)
             {
@@ -81,17 +104,12 @@ public static class ServeCommand
             Console.Out.WriteLine("Press Ctrl-C to stop.");
             await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
 
-            try
-            {
-                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Ctrl-C or SIGTERM.
-            }
-
-            Console.Out.WriteLine("Stopping: closing every connection with 1001 (going away)...");
-            await server.DisposeAsync().ConfigureAwait(false);
+            // Ctrl-C / SIGTERM reach the host's lifetime; the hosted server then stops accepting, sends 1001 to
+            // every connection after what it had queued, waits up to --shutdown-timeout and aborts the rest.
+            IHostApplicationLifetime lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+            using CancellationTokenRegistration stop = cancellationToken.Register(lifetime.StopApplication);
+            lifetime.ApplicationStopping.Register(() => Console.Out.WriteLine("Stopping: closing every connection with 1001 (going away)..."));
+            await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             Console.Out.WriteLine("Stopped.");
             return 0;
         });

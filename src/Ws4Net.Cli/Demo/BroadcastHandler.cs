@@ -1,32 +1,36 @@
+using Ws4Net.Management;
+using Ws4Net.Protocol;
+
 namespace Ws4Net.Cli.Demo;
 
-/// <summary>The <c>/broadcast</c> endpoint: relays every message to every member of the shared <see cref="BroadcastHub"/>.</summary>
+/// <summary>
+/// The <c>/broadcast</c> endpoint: every message, text or binary, is relayed unchanged to every
+/// member of the <see cref="Topic"/> topic (sender included), encoded once and sent without waiting
+/// (a slow member meets the backpressure policy). No history. Used by load tests.
+/// </summary>
 public sealed class BroadcastHandler : WebSocketHandler
 {
-    private readonly BroadcastHub _hub;
+    /// <summary>The manager topic of the <c>/broadcast</c> members.</summary>
+    public const string Topic = "broadcast";
+
+    private readonly WebSocketManager _manager;
 
     /// <summary>Creates the handler for one connection.</summary>
-    /// <param name="hub">The shared hub.</param>
-    public BroadcastHandler(BroadcastHub hub) => _hub = hub;
+    /// <param name="manager">The server's manager.</param>
+    public BroadcastHandler(WebSocketManager manager) => _manager = manager;
 
     /// <inheritdoc />
     protected override ValueTask OnOpenAsync()
     {
-        _hub.Add(Connection);
+        _manager.Subscribe(Connection, Topic);
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
     protected override ValueTask OnMessageAsync(WebSocketMessage message)
     {
-        _hub.Relay(message.Type, message.Payload);
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    protected override ValueTask OnCloseAsync(WebSocketCloseStatus status)
-    {
-        _hub.Remove(Connection);
+        using WebSocketPreparedMessage prepared = WebSocketPreparedMessage.Create(message.Type, message.Payload.Span);
+        _manager.Publish(Topic, prepared);
         return ValueTask.CompletedTask;
     }
 }

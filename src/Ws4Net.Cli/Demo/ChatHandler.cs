@@ -5,7 +5,8 @@ namespace Ws4Net.Cli.Demo;
 /// <summary>
 /// The <c>/chat</c> endpoint: joins the shared <see cref="ChatRoom"/>, receives the history, and
 /// publishes each text message to everyone. Binary messages are refused with 1003 (unsupported data);
-/// texts over <see cref="MaxChatMessageBytes"/> with 1009.
+/// texts over <see cref="MaxChatMessageBytes"/> with 1009. Leaving is automatic (the manager drops the
+/// subscription when the connection closes).
 /// </summary>
 public sealed class ChatHandler : WebSocketHandler
 {
@@ -39,13 +40,6 @@ public sealed class ChatHandler : WebSocketHandler
         }
 
         _room.Publish(message.GetText());
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    protected override ValueTask OnCloseAsync(WebSocketCloseStatus status)
-    {
-        _room.Leave(Connection);
         return ValueTask.CompletedTask;
     }
 }

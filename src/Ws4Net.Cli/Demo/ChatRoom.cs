@@ -1,60 +1,61 @@
+using Ws4Net.Management;
+using Ws4Net.Protocol;
+
 namespace Ws4Net.Cli.Demo;
 
 /// <summary>
-/// The state behind <c>/chat</c>: the members and the last <see cref="HistorySize"/> messages. Every
-/// text message is relayed verbatim to every member (sender included). Thread-safe: all members share
-/// one instance.
+/// The state behind <c>/chat</c>: the <see cref="Topic"/> topic of the manager and the last
+/// <see cref="HistorySize"/> messages, each kept as a prepared (encode-once) message. Every text is
+/// relayed verbatim to every member (sender included) with non-waiting sends, so a slow member meets
+/// its connection's backpressure policy instead of growing the server's memory. Thread-safe.
 /// </summary>
 public sealed class ChatRoom
 {
     /// <summary>How many past messages a newcomer receives (count).</summary>
     public const int HistorySize = 50;
 
+    /// <summary>The manager topic the members subscribe to.</summary>
+    public const string Topic = "chat";
+
+    private readonly WebSocketManager _manager;
     private readonly Lock _sync = new();
-    private readonly HashSet<WebSocketConnection> _members = [];
-    private readonly Queue<string> _history = new();
+    private readonly Queue<WebSocketPreparedMessage> _history = new();
 
-    /// <summary>Adds a member and queues the history to it, atomically with respect to <see cref="Publish"/>, so it misses nothing and sees nothing twice.</summary>
-    /// <param name="connection">The new member.</param>
-    public void Join(WebSocketConnection connection)
+    /// <summary>Creates the room on a manager.</summary>
+    /// <param name="manager">The manager whose <see cref="Topic"/> topic holds the members.</param>
+    public ChatRoom(WebSocketManager manager) => _manager = manager ?? throw new ArgumentNullException(nameof(manager));
+
+    /// <summary>Queues the history to a new member and subscribes it, atomically with respect to <see cref="Publish"/>, so it misses nothing and sees nothing twice.</summary>
+    /// <param name="connection">The new member (registered with the manager).</param>
+    /// <returns>The subscription outcome.</returns>
+    public WebSocketSubscribeResult Join(WebSocketConnection connection)
     {
         lock (_sync)
         {
-            foreach (string line in _history)
+            foreach (WebSocketPreparedMessage line in _history)
             {
-                Fanout.SendText(connection, line);
+                connection.TrySend(line);
             }
 
-            _members.Add(connection);
+            return _manager.Subscribe(connection, Topic);
         }
     }
 
-    /// <summary>Removes a member.</summary>
-    /// <param name="connection">The member leaving.</param>
-    public void Leave(WebSocketConnection connection)
-    {
-        lock (_sync)
-        {
-            _members.Remove(connection);
-        }
-    }
-
-    /// <summary>Records <paramref name="text"/> in the history and sends it to every member without waiting for any of them.</summary>
+    /// <summary>Records <paramref name="text"/> in the history and publishes it to every member without waiting for any of them.</summary>
     /// <param name="text">The message, relayed verbatim.</param>
-    public void Publish(string text)
+    /// <returns>The per-member outcome counts.</returns>
+    public WebSocketBroadcastResult Publish(string text)
     {
         lock (_sync)
         {
-            _history.Enqueue(text);
-            while (_history.Count > HistorySize)
+            WebSocketPreparedMessage message = WebSocketPreparedMessage.CreateText(text);
+            _history.Enqueue(message);
+            if (_history.Count > HistorySize)
             {
-                _history.Dequeue();
+                _history.Dequeue().Dispose();
             }
 
-            foreach (WebSocketConnection member in _members)
-            {
-                Fanout.SendText(member, text);
-            }
+            return _manager.Publish(Topic, message);
         }
     }
 }

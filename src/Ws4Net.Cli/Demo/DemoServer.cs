@@ -7,12 +7,14 @@ using Ws4Net.Server;
 namespace Ws4Net.Cli.Demo;
 
 /// <summary>
-/// Builds the server that <c>ws4net serve</c> runs: the chat page at <c>/</c>, and the WebSocket
-/// endpoints <c>/echo</c>, <c>/chat</c> and <c>/broadcast</c>. Tests use it in-process. Thread-safe.
+/// Builds the server that <c>ws4net serve</c> runs: the chat page at <c>/</c> (and its icon), and the
+/// WebSocket endpoints <c>/echo</c>, <c>/chat</c> (a topic of the server's manager with a 50-message
+/// history) and <c>/broadcast</c> (a topic, no history). Tests use it in-process. Thread-safe.
 /// </summary>
 public static class DemoServer
 {
     private static readonly Lazy<byte[]> s_page = new(() => LoadResource("wwwroot/index.html"));
+    private static readonly Lazy<byte[]> s_favicon = new(() => LoadResource("wwwroot/favicon.ico"));
 
     /// <summary>Creates (does not start) the demo server.</summary>
     /// <param name="options">Settings.</param>
@@ -29,17 +31,25 @@ public static class DemoServer
             LoggerFactory = options.LoggerFactory,
             HttpFallback = ServePage,
             PerMessageDeflate = options.PerMessageDeflate,
+            Manager = options.Manager,
         };
-        serverOptions.Connection.Protocol.MaxMessageSize = options.MaxMessageSize;
+        WebSocketConnectionOptions connection = serverOptions.Connection;
+        connection.Protocol.MaxMessageSize = options.MaxMessageSize;
+        connection.KeepAliveInterval = options.KeepAliveInterval;
+        connection.KeepAliveTimeout = options.KeepAliveTimeout;
+        connection.IdleTimeout = options.IdleTimeout;
+        connection.BackpressurePolicy = options.BackpressurePolicy;
 
-        var chat = new ChatRoom();
-        var hub = new BroadcastHub();
         var server = new WebSocketServer(serverOptions);
+        var chat = new ChatRoom(server.Manager);
         server.Map("/echo", _ => new EchoHandler());
         server.Map("/chat", _ => new ChatHandler(chat));
-        server.Map("/broadcast", _ => new BroadcastHandler(hub));
+        server.Map("/broadcast", _ => new BroadcastHandler(server.Manager));
         return server;
     }
+
+    /// <summary>Gets the icon served at <c>/favicon.ico</c> (ICO bytes).</summary>
+    public static ReadOnlyMemory<byte> Favicon => s_favicon.Value;
 
     /// <summary>Gets the chat page's bytes (UTF-8 HTML).</summary>
     public static ReadOnlyMemory<byte> Page => s_page.Value;
@@ -51,9 +61,12 @@ public static class DemoServer
             return HttpFallbackResponse.Text(405, "Method not allowed");
         }
 
-        return request.Path is "/" or "/index.html"
-            ? new HttpFallbackResponse(200, "text/html; charset=utf-8", s_page.Value)
-            : null;
+        return request.Path switch
+        {
+            "/" or "/index.html" => new HttpFallbackResponse(200, "text/html; charset=utf-8", s_page.Value),
+            "/favicon.ico" => new HttpFallbackResponse(200, "image/x-icon", s_favicon.Value),
+            _ => null,
+        };
     }
 
     private static X509Certificate2? LoadCertificate(DemoServerOptions options)

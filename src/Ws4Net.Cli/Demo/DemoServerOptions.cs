@@ -37,4 +37,19 @@ public sealed class DemoServerOptions
 
     /// <summary>Gets or sets where the server logs, or <see langword="null"/>.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Gets or sets the manager the connections join, or <see langword="null"/> for one per server.</summary>
+    public Ws4Net.Management.WebSocketManager? Manager { get; set; }
+
+    /// <summary>Gets or sets how long a connection may be quiet before the server pings it (default 20 s; <see cref="TimeSpan.Zero"/> disables keepalive).</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Gets or sets how long to wait for the keepalive pong before closing with 1011 (default 20 s).</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Gets or sets after how long without traffic a connection is closed with 1001 (default <see cref="TimeSpan.Zero"/>: never).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Gets or sets what happens to a chat or broadcast member whose send queue is full (default: it misses that message).</summary>
+    public WebSocketBackpressurePolicy BackpressurePolicy { get; set; } = WebSocketBackpressurePolicy.DropMessage;
 }

@@ -48,6 +48,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         _logger = factory.CreateLogger("Ws4Net.Server");
         _connectionLogger = factory.CreateLogger("Ws4Net.Connection");
         _handshakeSlots = new SemaphoreSlim(_options.MaxConcurrentHandshakes, _options.MaxConcurrentHandshakes);
+        InitializeManager(factory);
     }
 
     /// <summary>Gets the settings.</summary>
@@ -231,6 +232,11 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             }
             catch (SocketException ex)
             {
+                if (Volatile.Read(ref _acceptStopped) != 0)
+                {
+                    return;   // StopAccepting closed the listener
+                }
+
                 LogAcceptError(_logger, ex.SocketErrorCode.ToString());
                 continue;
             }
@@ -268,6 +274,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             finally
             {
                 _connections.TryRemove(connection, out _);
+                RaiseConnectionClosed(connection);
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
         }

@@ -95,4 +95,11 @@ public sealed class WebSocketServerOptions
 
     /// <summary>Gets or sets where the server and its connections log; <see langword="null"/> for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Gets or sets the manager accepted connections join (registry, broadcast, topics, shutdown), or
+    /// <see langword="null"/> (the default) for one per server. Share one instance to manage the
+    /// connections of several servers together.
+    /// </summary>
+    public Management.WebSocketManager? Manager { get; set; }
 }

@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Ws4Net.Protocol.Compression;
+using Ws4Net.Protocol.Handshake;
+
+namespace Ws4Net.Protocol.Tests.Fuzz;
+
+/// <summary>
+/// The targets of the coverage-guided fuzzer (tests/Ws4Net.Fuzz, run by eng/fuzz.sh under AFL++): each
+/// turns one file of bytes into a replay target of <see cref="FuzzReplay"/> and its input, so a file is
+/// checked by exactly the properties of the random fuzzers (no exception, bounded memory, the same
+/// events under every chunking, agreement with the reference decoders). The first bytes of a file choose
+/// the target's parameters (role, limits, agreement, chunking seed), so one target covers them all and
+/// the fuzzer mutates them like the rest. <see cref="CorpusReplayTests"/> replays the checked-in corpus
+/// through the same entry point. A violated property throws (<see cref="FuzzCheckException"/>), which
+/// AFL++ records as a crash.
+/// </summary>
+/// <remarks>
+/// File layouts (all bytes after the header are the input; a missing header byte counts as 0):
+/// <list type="bullet">
+/// <item><c>frames</c>: [role/profile][chunk seed] frames. Bit 0 of the first byte: 0 server, 1 client
+/// (the receiving engine's role); the rest (mod 6) picks a <see cref="FrameProfile"/>.</item>
+/// <item><c>zframes</c>: [role/profile][takeover][window bits][chunk seed] frames with a permessage-deflate
+/// agreement. Takeover bit 0: server_no_context_takeover, bit 1: client_no_context_takeover. Window
+/// bits: low nibble mod 8 the receiver's own direction (0 unstated, 1-7: 9-15), high nibble mod 9 the
+/// peer's (0 unstated, 1-8: 8-15).</item>
+/// <item><c>http-request</c>: [policy][limits][4 limit bytes] request head: ParseRequest on every prefix,
+/// then ServerHandshake.Negotiate under the policy (mod 5, <see cref="HttpChecks.OptionVariants"/>) and
+/// WriteResponse. Limits byte bit 7 set: MaxStartLineLength = 1 + 3·b, MaxHeaderLineLength = 1 + 3·b,
+/// MaxHeaderCount = 1 + b mod 24, MaxHeadSize = 1 + 20·b from the next four bytes; clear: the defaults.</item>
+/// <item><c>http-response</c>: the same header (policy ignored), response head: ParseResponse on every
+/// prefix, then ClientHandshake.ValidateResponse.</item>
+/// <item><c>extensions</c>: Sec-WebSocket-Extensions values, one per line (LF), bytes as ISO-8859-1:
+/// WebSocketExtensionOffer.TryParseHeader and ParseHeader against the RFC 7230 grammar.</item>
+/// <item><c>utf8</c>: [chunk seed] bytes: Utf8Validator whole, byte by byte and in random chunks against
+/// the reference.</item>
+/// </list>
+/// </remarks>
+internal static class CoverageFuzzTargets
+{
+    /// <summary>Inputs are cut here: longer files only make each execution slower.</summary>
+    public const int MaxInputLength = 64 * 1024;
+
+    /// <summary>Allocation bound of one uncompressed engine run with a bounded profile (the compressed checks have their own).</summary>
+    public const long FrameAllocationOverhead = 64 * 1024;
+
+    public static IReadOnlyList<string> Names { get; } = ["frames", "zframes", "http-request", "http-response", "extensions", "utf8"];
+
+    /// <summary>Checks one file against <paramref name="name"/>; throws on a violated property.</summary>
+    /// <exception cref="ArgumentException">Unknown target.</exception>
+    public static void Run(string name, ReadOnlySpan<byte> file)
+    {
+        if (file.Length > MaxInputLength)
+        {
+            file = file[..MaxInputLength];
+        }
+
+        (string target, byte[] input) = Map(name, file);
+        FuzzReplay.Run(target, input);
+        if (name == "frames")
+        {
+            CheckFrameAllocations(target, input);
+        }
+    }
+
+    /// <summary>The replay target and input a file stands for (printed by the fuzz program for a crash).</summary>
+    /// <exception cref="ArgumentException">Unknown target.</exception>
+    public static (string Target, byte[] Input) Map(string name, ReadOnlySpan<byte> file)
+    {
+        switch (name)
+        {
+            case "frames":
+            {
+                byte select = At(file, 0);
+                string role = (select & 1) == 0 ? "server" : "client";
+                FrameProfile profile = FrameProfile.All[(select >> 1) % FrameProfile.All.Count];
+                return (Invariant($"frames:{role}/{profile.Name}/{At(file, 1)}"), Rest(file, 2));
+            }
+
+            case "zframes":
+            {
+                byte select = At(file, 0);
+                bool server = (select & 1) == 0;
+                FrameProfile profile = CompressedProfiles.All[(select >> 1) % CompressedProfiles.All.Count];
+                byte takeover = At(file, 1);
+                byte bits = At(file, 2);
+                int own = (bits & 0x0F) % 8;
+                int peer = (bits >> 4) % 9;
+                int? ownBits = own == 0 ? null : 8 + own;    // 9-15: the receiver compresses with it
+                int? peerBits = peer == 0 ? null : 7 + peer; // 8-15: a peer's 8 is inflated with 9
+                var agreement = server
+                    ? new PerMessageDeflateParameters((takeover & 1) != 0, (takeover & 2) != 0, ownBits, peerBits)
+                    : new PerMessageDeflateParameters((takeover & 1) != 0, (takeover & 2) != 0, peerBits, ownBits);
+                string target = CompressedFrameChecks.Target(server ? WebSocketRole.Server : WebSocketRole.Client, profile, agreement, At(file, 3));
+                return (target, Rest(file, 4));
+            }
+
+            case "http-request":
+            case "http-response":
+            {
+                HttpHeadLimits limits = (At(file, 1) & 0x80) == 0
+                    ? new HttpHeadLimits()
+                    : new HttpHeadLimits
+                    {
+                        MaxStartLineLength = 1 + (3 * At(file, 2)),
+                        MaxHeaderLineLength = 1 + (3 * At(file, 3)),
+                        MaxHeaderCount = 1 + (At(file, 4) % 24),
+                        MaxHeadSize = 1 + (20 * At(file, 5)),
+                    };
+                ulong seed = (ulong)(At(file, 1) & 0x7F);
+                string target = name == "http-request"
+                    ? HttpChecks.RequestTarget(limits, At(file, 0) % HttpChecks.OptionVariants.Count, seed)
+                    : HttpChecks.ResponseTarget(limits, seed);
+                return (target, Rest(file, 6));
+            }
+
+            case "extensions":
+            {
+                string[] values = Encoding.Latin1.GetString(file).Split('\n');
+                string joined = file.IsEmpty ? string.Empty : string.Join('\uFFFF', values);
+                return ("extensions", Encoding.Unicode.GetBytes(joined));
+            }
+
+            case "utf8":
+                return (Invariant($"utf8:{At(file, 0)}"), Rest(file, 1));
+
+            default:
+                throw new ArgumentException($"Unknown coverage fuzz target '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
+        }
+    }
+
+    // The uncompressed frame checks bound what is delivered; this bounds what the engine allocates on the
+    // way (the same bound as the compressed checks: 4 × MaxMessageSize + 64 KiB), for the bounded profiles.
+    private static void CheckFrameAllocations(string target, byte[] input)
+    {
+        FrameChecks.ParseTarget(target, out WebSocketRole role, out FrameProfile profile, out _);
+        if (profile.MaxMessageSize == long.MaxValue)
+        {
+            return;
+        }
+
+        var chunks = new List<int> { input.Length };
+        EngineRun run = EngineHarness.Run(role, profile, input, CollectionsMarshal.AsSpan(chunks), "whole (allocations)", [], measureAllocations: true);
+        long bound = (4 * profile.MaxMessageSize) + FrameAllocationOverhead;
+        if (run.AllocatedBytes > bound)
+        {
+            throw Check.Fail($"the engine allocated {run.AllocatedBytes} managed bytes for a {input.Length}-byte input, over the bound 4 × MaxMessageSize + {FrameAllocationOverhead} = {bound}");
+        }
+    }
+
+    private static byte At(ReadOnlySpan<byte> file, int index) => index < file.Length ? file[index] : (byte)0;
+
+    private static byte[] Rest(ReadOnlySpan<byte> file, int header) => header < file.Length ? file[header..].ToArray() : [];
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

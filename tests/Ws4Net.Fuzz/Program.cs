@@ -9,12 +9,31 @@ namespace Ws4Net.Fuzz;
 /// TARGET's properties (<see cref="CoverageFuzzTargets"/>); a violated property or any exception escapes
 /// and is recorded as a crash. Outside afl-fuzz it checks one input from standard input.
 /// <c>Ws4Net.Fuzz TARGET FILE...</c> checks files (to triage crashes) and prints the replay target of a
-/// failure.
+/// failure. The target <c>canary</c> throws for an input that starts with <c>!</c>: eng/fuzz.sh --smoke runs
+/// it first to prove that a failing check reaches AFL++ as a crash.
 /// </summary>
 internal static class Program
 {
+    private const string Canary = "canary";
+
     private static int Main(string[] args)
     {
+        if (args.Length == 1 && args[0] == Canary)
+        {
+            Fuzzer.Run(stream =>
+            {
+                // Through the instrumented library, so that AFL++ sees coverage.
+                using var buffer = new MemoryStream();
+                stream.CopyTo(buffer);
+                var validator = default(Ws4Net.Protocol.Text.Utf8Validator);
+                if (validator.Validate(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) && buffer.Length > 0 && buffer.GetBuffer()[0] == '!')
+                {
+                    throw new InvalidOperationException("canary: the fuzz harness reports a failing check as a crash");
+                }
+            });
+            return 0;
+        }
+
         if (args.Length == 0 || !CoverageFuzzTargets.Names.Contains(args[0]))
         {
             Console.Error.WriteLine($"usage: Ws4Net.Fuzz TARGET [FILE...]; targets: {string.Join(", ", CoverageFuzzTargets.Names)}");

@@ -84,7 +84,7 @@ if ! command -v afl-fuzz >/dev/null 2>&1; then
     || unavailable "apt-get install afl++ failed"
   command -v afl-fuzz >/dev/null 2>&1 || unavailable "afl-fuzz still not found after installing afl++"
 fi
-log "found $(afl-fuzz -h 2>&1 | grep -m1 -o 'afl-fuzz++[^ ]*' || echo afl-fuzz)"
+log "found afl-fuzz at $(command -v afl-fuzz)"
 
 # --- SharpFuzz.CommandLine (dotnet tool) -------------------------------------
 command -v dotnet >/dev/null 2>&1 || unavailable "dotnet not found on PATH"

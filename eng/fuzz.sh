@@ -125,8 +125,11 @@ campaign() {
   rm -rf "$out"
   mkdir -p "$out"
   log "afl-fuzz $name for ${time}s (output: artifacts/fuzz/$name, log: artifacts/fuzz/$name.log)"
-  local status=0
-  nice -n 19 afl-fuzz -i "$CORPUS_ROOT/$name" -o "$out" -t 10000 -m none -V "$time" \
+  local status=0 dictionary=()
+  case "$name" in
+    http-request|http-response|extensions) dictionary=(-x "$FUZZ_PROJECT/dictionaries/http.dict") ;;
+  esac
+  nice -n 19 afl-fuzz -i "$CORPUS_ROOT/$name" -o "$out" -t 10000 -m none -V "$time" ${dictionary[@]+"${dictionary[@]}"} \
     -- dotnet "$BIN/Ws4Net.Fuzz.dll" "$name" >"$WORK/$name.log" 2>&1 || status=$?
   local stats="$out/default/fuzzer_stats"
   if [[ ! -f "$stats" ]]; then

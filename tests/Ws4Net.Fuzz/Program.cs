@@ -1,3 +1,4 @@
+using System.Globalization;
 using SharpFuzz;
 using Ws4Net.Protocol.Tests.Fuzz;
 
@@ -9,7 +10,8 @@ namespace Ws4Net.Fuzz;
 /// TARGET's properties (<see cref="CoverageFuzzTargets"/>); a violated property or any exception escapes
 /// and is recorded as a crash. Outside afl-fuzz it checks one input from standard input.
 /// <c>Ws4Net.Fuzz TARGET FILE...</c> checks files (to triage crashes) and prints the replay target of a
-/// failure. The target <c>canary</c> throws for an input that starts with <c>!</c>: eng/fuzz.sh --smoke runs
+/// failure. <c>Ws4Net.Fuzz --seeds frames|zframes DIR COUNT SEED</c> writes valid generated streams as
+/// seed files. The target <c>canary</c> throws for an input that starts with <c>!</c>: eng/fuzz.sh --smoke runs
 /// it first to prove that a failing check reaches AFL++ as a crash.
 /// </summary>
 internal static class Program
@@ -34,9 +36,14 @@ internal static class Program
             return 0;
         }
 
+        if (args.Length == 5 && args[0] == "--seeds")
+        {
+            return WriteSeeds(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), ulong.Parse(args[4], CultureInfo.InvariantCulture));
+        }
+
         if (args.Length == 0 || !CoverageFuzzTargets.Names.Contains(args[0]))
         {
-            Console.Error.WriteLine($"usage: Ws4Net.Fuzz TARGET [FILE...]; targets: {string.Join(", ", CoverageFuzzTargets.Names)}");
+            Console.Error.WriteLine($"usage: Ws4Net.Fuzz TARGET [FILE...] | Ws4Net.Fuzz --seeds frames|zframes DIR COUNT SEED; targets: {string.Join(", ", CoverageFuzzTargets.Names)}");
             return 2;
         }
 
@@ -52,6 +59,21 @@ internal static class Program
             stream.CopyTo(buffer);
             CoverageFuzzTargets.Run(target, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
         });
+        return 0;
+    }
+
+    // Valid generated streams (at most 1 KiB) as seed files gen-SEED-N, each checked before it is written.
+    private static int WriteSeeds(string target, string directory, int count, ulong seed)
+    {
+        Directory.CreateDirectory(directory);
+        int n = 0;
+        foreach (byte[] file in CoverageFuzzTargets.GenerateSeeds(target, seed, count, 1024))
+        {
+            CoverageFuzzTargets.Run(target, file);
+            File.WriteAllBytes(Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"gen-{seed}-{n++:D3}")), file);
+        }
+
+        Console.WriteLine($"{n} seed(s) for {target} in {directory}");
         return 0;
     }
 

@@ -130,6 +130,47 @@ internal static class CoverageFuzzTargets
         }
     }
 
+    /// <summary>
+    /// Seed files for <c>frames</c> and <c>zframes</c>: valid streams from the random fuzzers' generators,
+    /// at most <paramref name="maxLength"/> bytes, under random header bytes (so every role, profile and
+    /// agreement occurs). Deterministic for a seed. Used by <c>Ws4Net.Fuzz --seeds</c> to grow a corpus.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a frame target.</exception>
+    public static IEnumerable<byte[]> GenerateSeeds(string name, ulong seed, int count, int maxLength)
+    {
+        var rng = new FuzzRng(seed);
+        int made = 0;
+        for (int attempt = 0; made < count && attempt < count * 200; attempt++)
+        {
+            byte[] header = name switch
+            {
+                "frames" => rng.Bytes(2),
+                "zframes" => rng.Bytes(4),
+                _ => throw new ArgumentException($"Seeds are generated for frames and zframes only, not '{name}'.", nameof(name)),
+            };
+            (string target, _) = Map(name, header);
+            byte[] stream;
+            if (name == "frames")
+            {
+                FrameChecks.ParseTarget(target, out WebSocketRole role, out FrameProfile profile, out _);
+                stream = FrameStreamGenerator.Generate(rng, role, profile).ToBytes();
+            }
+            else
+            {
+                CompressedFrameChecks.ParseTarget(target, out WebSocketRole role, out FrameProfile profile, out PerMessageDeflateParameters agreement, out _);
+                stream = CompressedStreamGenerator.Generate(rng, role, profile, agreement).Bytes.ReadOnlySpan.ToArray();
+            }
+
+            if (stream.Length == 0 || stream.Length > maxLength)
+            {
+                continue;
+            }
+
+            made++;
+            yield return [.. header, .. stream];
+        }
+    }
+
     // The uncompressed frame checks bound what is delivered; this bounds what the engine allocates on the
     // way (the same bound as the compressed checks: 4 × MaxMessageSize + 64 KiB), for the bounded profiles.
     private static void CheckFrameAllocations(string target, byte[] input)

@@ -188,7 +188,7 @@ case "$mode" in
       # afl file names contain ':' and ','; make them plain.
       (cd "$inputs" && for f in id:*; do [[ -e "$f" ]] && mv "$f" "q-$(printf '%s' "$f" | cut -c4-9)"; done)
     fi
-    nice -n 19 afl-cmin -i "$inputs" -o "$tmp" -t 10000 -m none -- dotnet "$BIN/Ws4Net.Fuzz.dll" "$target" >"$WORK/cmin-$target.log" 2>&1 \
+    nice -n 19 afl-cmin -i "$inputs" -o "$tmp" -t 10000 -m none -- "$(command -v dotnet)" "$BIN/Ws4Net.Fuzz.dll" "$target" >"$WORK/cmin-$target.log" 2>&1 \
       || { tail -n 20 "$WORK/cmin-$target.log" >&2; die "afl-cmin failed"; }
     rm -f "$CORPUS_ROOT/$target"/*
     cp "$tmp"/* "$CORPUS_ROOT/$target/"

@@ -8,7 +8,7 @@
 #   --no-build                                         reuse artifacts/fuzz/bin (already instrumented)
 #
 # Targets (tests/Ws4Net.Protocol.Tests/Fuzz/CoverageFuzzTargets.cs): frames, zframes, http-request,
-# http-response, extensions, utf8. The seeds are tests/Ws4Net.Fuzz/corpus/TARGET; a campaign writes
+# http-response, extensions, utf8, deflate-negotiation. The seeds are tests/Ws4Net.Fuzz/corpus/TARGET; a campaign writes
 # to artifacts/fuzz/TARGET (queue, crashes, hangs, fuzzer_stats) and prints its figures. Crashes are
 # violated properties: replay one with
 #   dotnet artifacts/fuzz/bin/Ws4Net.Fuzz.dll TARGET artifacts/fuzz/TARGET/default/crashes/id*
@@ -32,7 +32,7 @@ WORK="$REPO_ROOT/artifacts/fuzz"
 BIN="$WORK/bin"
 TOOLS="$REPO_ROOT/artifacts/tools"
 SHARPFUZZ_VERSION=2.3.0
-TARGETS=(frames zframes http-request http-response extensions utf8)
+TARGETS=(frames zframes http-request http-response extensions utf8 deflate-negotiation)
 
 log() { printf '[fuzz.sh] %s\n' "$*"; }
 die() { printf '[fuzz.sh] ERROR: %s\n' "$*" >&2; exit 2; }
@@ -127,7 +127,7 @@ campaign() {
   log "afl-fuzz $name for ${time}s (output: artifacts/fuzz/$name, log: artifacts/fuzz/$name.log)"
   local status=0 dictionary=()
   case "$name" in
-    http-request|http-response|extensions) dictionary=(-x "$FUZZ_PROJECT/dictionaries/http.dict") ;;
+    http-request|http-response|extensions|deflate-negotiation) dictionary=(-x "$FUZZ_PROJECT/dictionaries/http.dict") ;;
   esac
   nice -n 19 afl-fuzz -i "$CORPUS_ROOT/$name" -o "$out" -t 10000 -m none -V "$time" ${dictionary[@]+"${dictionary[@]}"} \
     -- dotnet "$BIN/Ws4Net.Fuzz.dll" "$name" >"$WORK/$name.log" 2>&1 || status=$?

@@ -35,6 +35,10 @@ namespace Ws4Net.Protocol.Tests.Fuzz;
 /// WebSocketExtensionOffer.TryParseHeader and ParseHeader against the RFC 7230 grammar.</item>
 /// <item><c>utf8</c>: [chunk seed] bytes: Utf8Validator whole, byte by byte and in random chunks against
 /// the reference.</item>
+/// <item><c>deflate-negotiation</c>: [server options][client options] Sec-WebSocket-Extensions values, one per
+/// line: PerMessageDeflateNegotiation (RFC 7692 §5, §7.1) on both sides. An options byte: bit 0
+/// server_no_context_takeover, bit 1 client_no_context_takeover, bits 2-4 and 5-7 (mod 7) the server's and
+/// the client's window bits 9-15. See <see cref="CheckDeflateNegotiation"/>.</item>
 /// </list>
 /// </remarks>
 internal static class CoverageFuzzTargets
@@ -45,7 +49,9 @@ internal static class CoverageFuzzTargets
     /// <summary>Allocation bound of one uncompressed engine run with a bounded profile (the compressed checks have their own).</summary>
     public const long FrameAllocationOverhead = 64 * 1024;
 
-    public static IReadOnlyList<string> Names { get; } = ["frames", "zframes", "http-request", "http-response", "extensions", "utf8"];
+    public static IReadOnlyList<string> Names { get; } = ["frames", "zframes", "http-request", "http-response", "extensions", "utf8", "deflate-negotiation"];
+
+    public const string DeflateNegotiationTarget = "deflate-negotiation";
 
     /// <summary>Checks one file against <paramref name="name"/>; throws on a violated property.</summary>
     /// <exception cref="ArgumentException">Unknown target.</exception>
@@ -125,6 +131,9 @@ internal static class CoverageFuzzTargets
             case "utf8":
                 return (Invariant($"utf8:{At(file, 0)}"), Rest(file, 1));
 
+            case DeflateNegotiationTarget:
+                return (DeflateNegotiationTarget, file.ToArray());
+
             default:
                 throw new ArgumentException($"Unknown coverage fuzz target '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
         }
@@ -170,6 +179,130 @@ internal static class CoverageFuzzTargets
             yield return [.. header, .. stream];
         }
     }
+
+    /// <summary>
+    /// permessage-deflate negotiation on hostile headers. The header values (after the two option bytes)
+    /// are offered to <see cref="PerMessageDeflateNegotiation.TryAccept"/> as a client's offers and to
+    /// <see cref="PerMessageDeflateNegotiation.ValidateResponse"/> as a server's answer. Checks: TryAccept
+    /// never throws, and what it agrees to stays within the server's options, answers every
+    /// no-context-takeover demand and re-parses as exactly one permessage-deflate element; ValidateResponse
+    /// returns or throws <see cref="WebSocketHandshakeException"/>, nothing else, and what it accepts
+    /// stays within the client's offer (windows 9-15, never larger than offered, server_no_context_takeover
+    /// when asked for); and the honest round trip, <see cref="PerMessageDeflateNegotiation.CreateOffer"/> →
+    /// TryAccept → ValidateResponse, always agrees, with both sides on the same parameters.
+    /// </summary>
+    public static void CheckDeflateNegotiation(byte[] input)
+    {
+        PerMessageDeflateOptions server = DeflateOptions(At(input, 0));
+        PerMessageDeflateOptions client = DeflateOptions(At(input, 1));
+        string[] values = input.Length <= 2 ? [] : Encoding.Latin1.GetString(input, 2, input.Length - 2).Split('\n');
+
+        // Any header values the extension parser accepts (RFC 6455 §9.1 grammar).
+        if (WebSocketExtensionOffer.TryParseHeader(values, out IReadOnlyList<WebSocketExtensionOffer> offers))
+        {
+            bool accepted;
+            PerMessageDeflateParameters? agreed;
+            try
+            {
+                accepted = PerMessageDeflateNegotiation.TryAccept(offers, server, out agreed);
+            }
+            catch (Exception ex)
+            {
+                throw Check.Fail($"TryAccept threw on offers '{string.Join(", ", offers)}': {ex}");
+            }
+
+            if (accepted)
+            {
+                CheckAgreement(agreed!, server, $"TryAccept of '{string.Join(", ", offers)}'");
+            }
+
+            PerMessageDeflateParameters? validated = null;
+            try
+            {
+                validated = PerMessageDeflateNegotiation.ValidateResponse(offers, client);
+            }
+            catch (WebSocketHandshakeException)
+            {
+            }
+            catch (Exception ex)
+            {
+                throw Check.Fail($"ValidateResponse threw {ex.GetType().Name} (only WebSocketHandshakeException is documented) on '{string.Join(", ", offers)}': {ex}");
+            }
+
+            if (validated is not null)
+            {
+                int serverBits = validated.ServerMaxWindowBits ?? 15;
+                int clientBits = validated.ClientMaxWindowBits ?? 15;
+                if (serverBits is < 8 or > 15 || clientBits is < 9 or > 15
+                    || (client.ServerMaxWindowBits < 15 && serverBits > client.ServerMaxWindowBits)
+                    || clientBits > client.ClientMaxWindowBits
+                    || (client.ServerNoContextTakeover && !validated.ServerNoContextTakeover))
+                {
+                    throw Check.Fail($"ValidateResponse accepted '{string.Join(", ", offers)}' as '{validated.ToHeaderValue()}', outside what was offered ('{PerMessageDeflateNegotiation.CreateOffer(client)}')");
+                }
+            }
+        }
+
+        // The honest round trip between these two endpoints.
+        string offer = PerMessageDeflateNegotiation.CreateOffer(client);
+        if (!PerMessageDeflateNegotiation.TryAccept(WebSocketExtensionOffer.ParseHeader([offer]), server, out PerMessageDeflateParameters? answer))
+        {
+            throw Check.Fail($"the server declined the client's own offer '{offer}'");
+        }
+
+        CheckAgreement(answer, server, $"TryAccept of '{offer}'");
+        PerMessageDeflateParameters? agreement;
+        try
+        {
+            agreement = PerMessageDeflateNegotiation.ValidateResponse(WebSocketExtensionOffer.ParseHeader([answer.ToHeaderValue()]), client);
+        }
+        catch (WebSocketHandshakeException ex)
+        {
+            throw Check.Fail($"the client refused the server's answer '{answer.ToHeaderValue()}' to its offer '{offer}': {ex.Message}");
+        }
+
+        if (agreement is null
+            || agreement.ServerNoContextTakeover != answer.ServerNoContextTakeover || agreement.ClientNoContextTakeover != answer.ClientNoContextTakeover
+            || agreement.SendWindowBits(WebSocketRole.Server) != answer.SendWindowBits(WebSocketRole.Server)
+            || agreement.SendWindowBits(WebSocketRole.Client) != answer.SendWindowBits(WebSocketRole.Client))
+        {
+            throw Check.Fail($"offer '{offer}', answer '{answer.ToHeaderValue()}': the client agreed on '{agreement?.ToHeaderValue()}'");
+        }
+    }
+
+    private static void CheckAgreement(PerMessageDeflateParameters agreed, PerMessageDeflateOptions server, string what)
+    {
+        int serverBits = agreed.ServerMaxWindowBits ?? 15;
+        int clientBits = agreed.ClientMaxWindowBits ?? 15;
+        if (serverBits < 9 || serverBits > server.ServerMaxWindowBits || clientBits < 9 || (agreed.ClientMaxWindowBits is not null && clientBits > server.ClientMaxWindowBits)
+            || (server.ServerNoContextTakeover && !agreed.ServerNoContextTakeover) || (server.ClientNoContextTakeover && !agreed.ClientNoContextTakeover))
+        {
+            throw Check.Fail($"{what} agreed on '{agreed.ToHeaderValue()}', outside the server's options");
+        }
+
+        IReadOnlyList<WebSocketExtensionOffer> reparsed;
+        try
+        {
+            reparsed = WebSocketExtensionOffer.ParseHeader([agreed.ToHeaderValue()]);
+        }
+        catch (FormatException ex)
+        {
+            throw Check.Fail($"{what}: the answer '{agreed.ToHeaderValue()}' does not parse: {ex.Message}");
+        }
+
+        if (reparsed.Count != 1 || !string.Equals(reparsed[0].Name, PerMessageDeflateNegotiation.ExtensionName, StringComparison.Ordinal))
+        {
+            throw Check.Fail($"{what}: the answer '{agreed.ToHeaderValue()}' is not one permessage-deflate element");
+        }
+    }
+
+    private static PerMessageDeflateOptions DeflateOptions(byte b) => new()
+    {
+        ServerNoContextTakeover = (b & 1) != 0,
+        ClientNoContextTakeover = (b & 2) != 0,
+        ServerMaxWindowBits = 9 + (((b >> 2) & 7) % 7),
+        ClientMaxWindowBits = 9 + ((b >> 5) % 7),
+    };
 
     // The uncompressed frame checks bound what is delivered; this bounds what the engine allocates on the
     // way (the same bound as the compressed checks: 4 × MaxMessageSize + 64 KiB), for the bounded profiles.

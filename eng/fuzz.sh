@@ -3,7 +3,8 @@
 #
 #   ./eng/fuzz.sh TARGET [--minutes N | --seconds N]   one campaign (default 10 minutes)
 #   ./eng/fuzz.sh --smoke [--seconds N]                every target for N seconds (default 8); CI
-#   ./eng/fuzz.sh --cmin TARGET                        minimise TARGET's corpus with afl-cmin (in place)
+#   ./eng/fuzz.sh --cmin TARGET                        minimise TARGET's corpus and the last campaign's
+#                                                      queue with afl-cmin -e (edges, not hit counts)
 #   ./eng/fuzz.sh --list                               the targets
 #   --no-build                                         reuse artifacts/fuzz/bin (already instrumented)
 #
@@ -11,7 +12,7 @@
 # http-response, extensions, utf8, deflate-negotiation. The seeds are tests/Ws4Net.Fuzz/corpus/TARGET; a campaign writes
 # to artifacts/fuzz/TARGET (queue, crashes, hangs, fuzzer_stats) and prints its figures. Crashes are
 # violated properties: replay one with
-#   dotnet artifacts/fuzz/bin/Ws4Net.Fuzz.dll TARGET artifacts/fuzz/TARGET/default/crashes/id*
+#   dotnet artifacts/fuzz/bin-plain/Ws4Net.Fuzz.dll TARGET artifacts/fuzz/TARGET/default/crashes/id*
 # which prints the WS4NET_FUZZ_REPRO_* variables for FuzzReproduceTests; then add the file to
 # tests/Ws4Net.Fuzz/regressions/TARGET (CorpusReplayTests replays it in every test run).
 #
@@ -30,6 +31,7 @@ FUZZ_PROJECT="$REPO_ROOT/tests/Ws4Net.Fuzz"
 CORPUS_ROOT="$FUZZ_PROJECT/corpus"
 WORK="$REPO_ROOT/artifacts/fuzz"
 BIN="$WORK/bin"
+PLAIN_BIN="$WORK/bin-plain"
 TOOLS="$REPO_ROOT/artifacts/tools"
 SHARPFUZZ_VERSION=2.3.0
 TARGETS=(frames zframes http-request http-response extensions utf8 deflate-negotiation)
@@ -38,7 +40,7 @@ log() { printf '[fuzz.sh] %s\n' "$*"; }
 die() { printf '[fuzz.sh] ERROR: %s\n' "$*" >&2; exit 2; }
 is_ci() { [[ "${CI:-}" == "true" || "${CI:-}" == "1" ]]; }
 
-usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 mode=campaign target="" seconds=600 build=1
 [[ $# -gt 0 ]] || usage
@@ -102,6 +104,8 @@ if [[ "$build" -eq 1 || ! -f "$BIN/.instrumented" ]]; then
   rm -rf "$BIN"
   nice -n 19 dotnet publish "$FUZZ_PROJECT/Ws4Net.Fuzz.csproj" -c Release -o "$BIN" --nologo -v quiet >/dev/null \
     || die "dotnet publish tests/Ws4Net.Fuzz failed"
+  # An uninstrumented copy for triage: instrumented code needs afl-fuzz's coverage map to run.
+  rm -rf "$PLAIN_BIN" && cp -r "$BIN" "$PLAIN_BIN"
   log "instrumenting Ws4Net.Protocol.dll"
   "$SHARPFUZZ" "$BIN/Ws4Net.Protocol.dll" >/dev/null || die "sharpfuzz could not instrument Ws4Net.Protocol.dll"
   touch "$BIN/.instrumented"
@@ -144,7 +148,7 @@ campaign() {
     "$(stat_of "$stats" bitmap_cvg)" "$(stat_of "$stats" stability)" "$crashes" "$hangs"
   if [[ "${crashes:-0}" != 0 || "${hangs:-0}" != 0 ]]; then
     log "FINDINGS in artifacts/fuzz/$name/default/crashes and .../hangs; triage with:"
-    log "  dotnet artifacts/fuzz/bin/Ws4Net.Fuzz.dll $name artifacts/fuzz/$name/default/crashes/id*"
+    log "  dotnet artifacts/fuzz/bin-plain/Ws4Net.Fuzz.dll $name artifacts/fuzz/$name/default/crashes/id*"
     return 1
   fi
   return 0
@@ -188,7 +192,7 @@ case "$mode" in
       # afl file names contain ':' and ','; make them plain.
       (cd "$inputs" && for f in id:*; do [[ -e "$f" ]] && mv "$f" "q-$(printf '%s' "$f" | cut -c4-9)"; done)
     fi
-    nice -n 19 afl-cmin -i "$inputs" -o "$tmp" -t 10000 -m none -- "$(command -v dotnet)" "$BIN/Ws4Net.Fuzz.dll" "$target" >"$WORK/cmin-$target.log" 2>&1 \
+    nice -n 19 afl-cmin -e -i "$inputs" -o "$tmp" -t 10000 -m none -- "$(command -v dotnet)" "$BIN/Ws4Net.Fuzz.dll" "$target" >"$WORK/cmin-$target.log" 2>&1 \
       || { tail -n 20 "$WORK/cmin-$target.log" >&2; die "afl-cmin failed"; }
     rm -f "$CORPUS_ROOT/$target"/*
     cp "$tmp"/* "$CORPUS_ROOT/$target/"

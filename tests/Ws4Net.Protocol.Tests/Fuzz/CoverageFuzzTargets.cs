@@ -274,7 +274,8 @@ internal static class CoverageFuzzTargets
     {
         int serverBits = agreed.ServerMaxWindowBits ?? 15;
         int clientBits = agreed.ClientMaxWindowBits ?? 15;
-        if (serverBits < 9 || serverBits > server.ServerMaxWindowBits || clientBits < 9 || (agreed.ClientMaxWindowBits is not null && clientBits > server.ClientMaxWindowBits)
+        // A client's window of 8 may be agreed (the server inflates it with 9 bits); the server's own never is.
+        if (serverBits < 9 || serverBits > server.ServerMaxWindowBits || clientBits < 8 || (agreed.ClientMaxWindowBits is not null && clientBits > server.ClientMaxWindowBits)
             || (server.ServerNoContextTakeover && !agreed.ServerNoContextTakeover) || (server.ClientNoContextTakeover && !agreed.ClientNoContextTakeover))
         {
             throw Check.Fail($"{what} agreed on '{agreed.ToHeaderValue()}', outside the server's options");

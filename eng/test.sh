@@ -6,8 +6,9 @@
 # Idempotent: when everything is already present this only checks and then
 # runs the tests. Dependencies:
 #   - Debian packages: chromium (browser tests), python3-websockets and
-#     python3-autobahn (interop peers under /usr/bin/python3); nodejs/npm only
-#     if node is missing
+#     python3-autobahn (interop peers under /usr/bin/python3), afl++ (the fuzz
+#     smoke run after the tests, eng/fuzz.sh --smoke); nodejs/npm only if node
+#     is missing
 #   - npm packages in eng/peers (ws, faye-websocket) via `npm ci`
 #   - the .NET SDK (dotnet on PATH), with the ASP.NET Core shared framework
 #     (Kestrel is an in-process interop peer)
@@ -18,6 +19,8 @@
 #   WS4NET_CHROMIUM         browser binary for the browser tests
 #                           (default /usr/bin/chromium)
 #   WS4NET_INSTALL_ONLY=1   install and check dependencies, don't run tests
+#   WS4NET_FUZZ_SMOKE=0     skip the AFL++ smoke run after dotnet test (the
+#                           fuzz corpus is still replayed by dotnet test)
 #
 # Exported for the tests: WS4NET_REPO_ROOT, WS4NET_CHROMIUM, WS4NET_PEERS_DIR,
 # WS4NET_NODE, WS4NET_PYTHON.
@@ -107,7 +110,7 @@ ensure_apt_packages() {
   done
 }
 
-apt_wanted=(chromium python3-websockets python3-autobahn)
+apt_wanted=(chromium python3-websockets python3-autobahn afl++)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_wanted+=(nodejs npm)
 fi
@@ -216,6 +219,15 @@ dotnet test Ws4Net.slnx -c Release --logger "console;verbosity=normal" --logger 
   --results-directory "$results_dir" "$@" || status=$?
 log "dotnet test exited with code $status"
 
+# Coverage-guided fuzzing smoke run: every AFL++ target for a few seconds (after the tests, so that a
+# fuzzing problem never hides a test failure; its failure fails the run too).
+fuzz_status=0
+if [[ "${WS4NET_FUZZ_SMOKE:-1}" != "0" ]]; then
+  log "running: eng/fuzz.sh --smoke"
+  "$REPO_ROOT/eng/fuzz.sh" --smoke || fuzz_status=$?
+  log "eng/fuzz.sh --smoke exited with code $fuzz_status"
+fi
+
 # One closing line with the totals over every test project (from the TRX reports), so that a run
 # that executed no test cannot pass unnoticed.
 totals=$(find "$results_dir" -name '*.trx' -print0 2>/dev/null | xargs -0 -r cat | tr '>' '\n' \
@@ -227,5 +239,9 @@ echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [[ "$status" -eq 0 && "$passed" -eq 0 ]]; then
   log "ERROR: no test was executed"
   status=1
+fi
+if [[ "$status" -eq 0 && "$fuzz_status" -ne 0 ]]; then
+  log "ERROR: the fuzz smoke run failed (exit $fuzz_status)"
+  status=$fuzz_status
 fi
 exit "$status"

@@ -105,8 +105,8 @@ public static class PerMessageDeflateNegotiation
     /// <summary>
     /// Client side: checks the server's answer against what <see cref="CreateOffer"/> offered and
     /// returns the agreement. RFC 7692 §7.1: an unknown, repeated or invalid parameter, a window larger
-    /// than offered, a missing <c>server_no_context_takeover</c> that was asked for, or more than one
-    /// permessage-deflate answer fail the connection.
+    /// than offered, a missing <c>server_no_context_takeover</c> or <c>server_max_window_bits</c> that was
+    /// asked for, or more than one permessage-deflate answer fail the connection.
     /// </summary>
     /// <param name="response">The server's accepted extensions.</param>
     /// <param name="options">What the client offered.</param>
@@ -150,6 +150,12 @@ public static class PerMessageDeflateNegotiation
         if (p.ServerMaxWindowBits is { } serverBits && options.ServerMaxWindowBits < 15 && serverBits > options.ServerMaxWindowBits)
         {
             throw new WebSocketHandshakeException($"server_max_window_bits={serverBits} is larger than the {options.ServerMaxWindowBits} asked for");
+        }
+
+        // RFC 7692 §7.1.2.1: a server accepts an offer with server_max_window_bits by answering it (same or smaller).
+        if (p.ServerMaxWindowBits is null && options.ServerMaxWindowBits < 15)
+        {
+            throw new WebSocketHandshakeException($"the server did not answer server_max_window_bits, which was asked for ({options.ServerMaxWindowBits}): it may compress with a 15-bit window");
         }
 
         int? clientBits = options.ClientMaxWindowBits < 15 ? options.ClientMaxWindowBits : null;

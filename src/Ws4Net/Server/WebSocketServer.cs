@@ -37,6 +37,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     private readonly SemaphoreSlim _handshakeSlots;
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
+    private bool _ownsUnixSocketPath;
     private Task? _acceptLoop;
 
     /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
@@ -124,7 +125,9 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     /// <summary>Binds the socket and starts accepting connections.</summary>
     /// <param name="cancellationToken">Not used beyond an early check; listening is synchronous.</param>
     /// <returns>Completes once the server listens.</returns>
-    /// <exception cref="SocketException">The endpoint cannot be bound (in use, no permission).</exception>
+    /// <exception cref="SocketException">The endpoint cannot be bound: no permission, or
+    /// <see cref="SocketError.AddressAlreadyInUse"/> when another socket listens on the TCP port (unless every
+    /// listener sets <see cref="WebSocketServerOptions.ReusePort"/>) or another server accepts on the Unix socket path.</exception>
     /// <exception cref="InvalidOperationException">The server was already started.</exception>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -134,30 +137,89 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             throw new InvalidOperationException("The server is already started.");
         }
 
-        Socket listener;
-        if (_options.UnixSocketPath is { } path)
-        {
-            if (File.Exists(path))
-            {
-                File.Delete(path);
-            }
-
-            listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-        }
-        else
-        {
-            listener = new Socket(_options.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            listener.Bind(_options.EndPoint);
-        }
-
-        listener.Listen(512);
+        Socket listener = _options.UnixSocketPath is { } path ? BindUnixSocket(path) : BindTcp(_options.EndPoint, _options.ReusePort);
+        _ownsUnixSocketPath = _options.UnixSocketPath is not null;
         _listener = listener;
         LocalEndPoint = listener.LocalEndPoint;
         LogListening(_logger, listener.LocalEndPoint?.ToString() ?? "?", _options.Certificate is not null);
         _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
         return Task.CompletedTask;
+    }
+
+    // A TCP listener. Without ReusePort a port in use is an error: .NET already sets SO_REUSEADDR for
+    // TCP binds on Unix (a port with connections in TIME_WAIT can be bound again), but the
+    // ReuseAddress socket option additionally sets SO_REUSEPORT there, which lets a second process
+    // listen on the same port and the kernel split new connections between the two.
+    private static Socket BindTcp(IPEndPoint endPoint, bool reusePort)
+    {
+        var listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (reusePort)
+            {
+                listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            }
+
+            listener.Bind(endPoint);
+            listener.Listen(512);
+            return listener;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            listener.Dispose();
+            throw new SocketException((int)SocketError.AddressAlreadyInUse,
+                $"Cannot listen on {endPoint}: the address is already in use (another server listens on it). Stop it, pick another port, or set WebSocketServerOptions.ReusePort on every server that should share the port.");
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    // A Unix socket listener. An existing file at the path is replaced only when nobody accepts on it
+    // (a stale file left by a server that died); a live server's path is an error.
+    private static Socket BindUnixSocket(string path)
+    {
+        var endPoint = new UnixDomainSocketEndPoint(path);
+        if (File.Exists(path))
+        {
+            if (IsListenedOn(endPoint))
+            {
+                throw new SocketException((int)SocketError.AddressAlreadyInUse,
+                    $"Cannot listen on the Unix socket {path}: another server is listening on it. Stop it or pick another path.");
+            }
+
+            File.Delete(path);
+        }
+
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(endPoint);
+            listener.Listen(512);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    // Whether a server accepts connections on the Unix socket (a refused connect: a stale file or not a socket).
+    private static bool IsListenedOn(UnixDomainSocketEndPoint endPoint)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(endPoint);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -200,7 +262,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             await all.ConfigureAwait(false);
         }
 
-        if (_options.UnixSocketPath is { } path && File.Exists(path))
+        if (_ownsUnixSocketPath && _options.UnixSocketPath is { } path && File.Exists(path))
         {
             File.Delete(path);
         }

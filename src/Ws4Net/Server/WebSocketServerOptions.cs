@@ -20,8 +20,27 @@ public sealed class WebSocketServerOptions
     /// <summary>Gets or sets the TCP endpoint to listen on (default 127.0.0.1:9000; port 0 picks a free port).</summary>
     public IPEndPoint EndPoint { get; set; } = new(IPAddress.Loopback, 9000);
 
-    /// <summary>Gets or sets a Unix domain socket path to listen on instead of TCP, or <see langword="null"/>.</summary>
+    /// <summary>
+    /// Gets or sets a Unix domain socket path to listen on instead of TCP, or <see langword="null"/>. An existing
+    /// file at the path is replaced when no server accepts connections on it (a stale socket left by a server that
+    /// died); when one does, <see cref="WebSocketServer.StartAsync"/> throws a
+    /// <see cref="System.Net.Sockets.SocketException"/> (<see cref="System.Net.Sockets.SocketError.AddressAlreadyInUse"/>).
+    /// The server deletes the file when it stops.
+    /// </summary>
     public string? UnixSocketPath { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether several listeners (in this process or others) may share <see cref="EndPoint"/>'s port
+    /// (default <see langword="false"/>). Off, binding a port another socket listens on makes
+    /// <see cref="WebSocketServer.StartAsync"/> throw a <see cref="System.Net.Sockets.SocketException"/>
+    /// (<see cref="System.Net.Sockets.SocketError.AddressAlreadyInUse"/>); a port whose old connections are only in
+    /// TIME_WAIT can always be bound again. On, the listener sets
+    /// <see cref="System.Net.Sockets.SocketOptionName.ReuseAddress"/>: on Linux and macOS that is
+    /// <c>SO_REUSEADDR</c> and <c>SO_REUSEPORT</c>, and the kernel spreads new connections over every listener
+    /// that set it (all of them must, and on Linux run as the same user); on Windows it is <c>SO_REUSEADDR</c>,
+    /// which lets another socket take the port over. Ignored for <see cref="UnixSocketPath"/>.
+    /// </summary>
+    public bool ReusePort { get; set; }
 
     /// <summary>Gets or sets the server certificate (with private key) for TLS (wss); <see langword="null"/> for plain ws.</summary>
     public X509Certificate2? Certificate { get; set; }

@@ -10,7 +10,7 @@ internal static class FuzzReplay
     /// <c>zframes:{server|client}/{profile}/{agreement}/{chunk seed}</c> (compressed streams, receiver role),
     /// <c>zsend:{server|client}/{agreement}/{max send frame}/{profile}/{chunk seed}</c> (compressed send side, sender role), <c>utf8:{chunk seed}</c>,
     /// <c>http:request:{limits}:{options}:{seed}</c>, <c>http:response:{limits}:{seed}</c>, <c>extensions</c>
-    /// (input: UTF-16LE of the header values joined with U+FFFF).
+    /// (input: UTF-16LE of the header values joined with U+FFFF), <c>deflate-negotiation</c> (see <see cref="CoverageFuzzTargets"/>).
     /// </summary>
     public static void Run(string target, byte[] input)
     {
@@ -37,6 +37,10 @@ internal static class FuzzReplay
         else if (target == "extensions")
         {
             HttpChecks.CheckExtensionHeader(input);
+        }
+        else if (target == CoverageFuzzTargets.DeflateNegotiationTarget)
+        {
+            CoverageFuzzTargets.CheckDeflateNegotiation(input);
         }
         else
         {

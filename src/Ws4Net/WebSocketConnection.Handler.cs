@@ -65,6 +65,14 @@ public sealed partial class WebSocketConnection
                 if (!read.IsCompleted)
                 {
                     _eventsThisTurn = 0;
+                    _bytesThisTurn = 0;
+                }
+                else if (_bytesThisTurn >= BytesPerTurn)
+                {
+                    // Large messages arrive as many reads that complete at once: bytes count as work too.
+                    _bytesThisTurn = 0;
+                    _eventsThisTurn = 0;
+                    await Task.Yield();
                 }
 
                 try
@@ -85,6 +93,7 @@ public sealed partial class WebSocketConnection
                 }
 
                 _lastReceived = Environment.TickCount64;
+                _bytesThisTurn += _input.Length;
                 Cork();
             }
 

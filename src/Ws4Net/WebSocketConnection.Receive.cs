@@ -8,10 +8,14 @@ public sealed partial class WebSocketConnection
     /// <summary>Events processed without the transport going asynchronous before the reader yields its thread (fairness between connections).</summary>
     private const int EventsPerTurn = 256;
 
+    /// <summary>Bytes read without the transport going asynchronous before the reader yields its thread.</summary>
+    private const int BytesPerTurn = 256 * 1024;
+
     private int _readerActive;
     private Memory<byte> _input;
     private long _lastReceived;
     private int _eventsThisTurn;
+    private int _bytesThisTurn;
     private bool _receiveEnded;
 
     /// <summary>

@@ -11,67 +11,27 @@ namespace Ws4Net.Internal.Transports;
 /// wait when the previous read filled the buffer (more bytes are likely waiting). Gather writes go
 /// out in one <c>sendmsg</c> through a reused <see cref="SocketAsyncEventArgs"/>.
 /// </summary>
-internal sealed class SocketTransport : WebSocketTransport
+internal sealed class SocketTransport : BufferedReadTransport
 {
     private readonly Socket _socket;
-    private readonly int _bufferSize;
-    private readonly bool _zeroByteReads;
-    private byte[]? _buffer;
-    private byte[]? _initial;
-    private int _initialLength;
-    private bool _lastReadFilled;
     private GatherSender? _gather;
     private int _closed;
 
     public SocketTransport(Socket socket, int bufferSize, bool zeroByteReads, ReadOnlySpan<byte> initialInput)
+        : base(bufferSize, zeroByteReads, initialInput)
     {
         _socket = socket;
-        _bufferSize = bufferSize;
-        _zeroByteReads = zeroByteReads;
-        if (!initialInput.IsEmpty)
-        {
-            _initial = ArrayPool<byte>.Shared.Rent(initialInput.Length);
-            initialInput.CopyTo(_initial);
-            _initialLength = initialInput.Length;
-        }
     }
 
     public Socket Socket => _socket;
 
     public override EndPoint? RemoteEndPoint => _socket.RemoteEndPointSafe();
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public override async ValueTask<Memory<byte>> ReadAsync(CancellationToken cancellationToken)
-    {
-        if (_initial is { } initial)
-        {
-            // Frames the peer sent right behind its handshake.
-            ReleaseReadBuffer();
-            _buffer = initial;
-            _initial = null;
-            return initial.AsMemory(0, _initialLength);
-        }
+    protected override ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
+        => _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken);
 
-        if (_zeroByteReads && !_lastReadFilled)
-        {
-            ReleaseReadBuffer();
-            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        }
-
-        _buffer ??= ArrayPool<byte>.Shared.Rent(_bufferSize);
-        int read = await _socket.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        _lastReadFilled = read == _buffer.Length;
-        return _buffer.AsMemory(0, read);
-    }
-
-    public override void ReleaseReadBuffer()
-    {
-        if (_buffer is { } buffer)
-        {
-            _buffer = null;
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    protected override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        => _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer)
     {
@@ -127,10 +87,6 @@ internal sealed class SocketTransport : WebSocketTransport
 
         _socket.Dispose();
         _gather?.Dispose();
-        if (_initial is { } initial)
-        {
-            _initial = null;
-            ArrayPool<byte>.Shared.Return(initial);
-        }
+        ReleaseInitialInput();
     }
 }

@@ -9,65 +9,26 @@ namespace Ws4Net.Internal.Transports;
 /// zero-byte read when enabled; gather writes are copied into one staging buffer so that a TLS stream
 /// produces one record per batch instead of one per frame.
 /// </summary>
-internal sealed class StreamTransport : WebSocketTransport
+internal sealed class StreamTransport : BufferedReadTransport
 {
     private const int MaxStagingBytes = 64 * 1024;
 
     private readonly Stream _stream;
-    private readonly int _bufferSize;
-    private readonly bool _zeroByteReads;
-    private byte[]? _buffer;
-    private byte[]? _initial;
-    private int _initialLength;
-    private bool _lastReadFilled;
     private int _closed;
 
     public StreamTransport(Stream stream, int bufferSize, bool zeroByteReads, ReadOnlySpan<byte> initialInput)
+        : base(bufferSize, zeroByteReads, initialInput)
     {
         _stream = stream;
-        _bufferSize = bufferSize;
-        _zeroByteReads = zeroByteReads;
-        if (!initialInput.IsEmpty)
-        {
-            _initial = ArrayPool<byte>.Shared.Rent(initialInput.Length);
-            initialInput.CopyTo(_initial);
-            _initialLength = initialInput.Length;
-        }
     }
 
     public Stream Stream => _stream;
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public override async ValueTask<Memory<byte>> ReadAsync(CancellationToken cancellationToken)
-    {
-        if (_initial is { } initial)
-        {
-            ReleaseReadBuffer();
-            _buffer = initial;
-            _initial = null;
-            return initial.AsMemory(0, _initialLength);
-        }
+    protected override ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
+        => _stream.ReadAsync(Memory<byte>.Empty, cancellationToken);
 
-        if (_zeroByteReads && !_lastReadFilled)
-        {
-            ReleaseReadBuffer();
-            await _stream.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-        }
-
-        _buffer ??= ArrayPool<byte>.Shared.Rent(_bufferSize);
-        int read = await _stream.ReadAsync(_buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
-        _lastReadFilled = read == _buffer.Length;
-        return _buffer.AsMemory(0, read);
-    }
-
-    public override void ReleaseReadBuffer()
-    {
-        if (_buffer is { } buffer)
-        {
-            _buffer = null;
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    protected override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+        => _stream.ReadAsync(buffer, cancellationToken);
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer) => _stream.WriteAsync(buffer);
 
@@ -135,10 +96,6 @@ internal sealed class StreamTransport : WebSocketTransport
             // Already broken: nothing more to release.
         }
 
-        if (_initial is { } initial)
-        {
-            _initial = null;
-            ArrayPool<byte>.Shared.Return(initial);
-        }
+        ReleaseInitialInput();
     }
 }

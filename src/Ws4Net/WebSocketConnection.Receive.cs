@@ -87,12 +87,11 @@ public sealed partial class WebSocketConnection
 
     /// <summary>
     /// Reads the next protocol event and runs the lifecycle steps for close, failure and end of
-    /// transport. Returns an event of type None when the transport ended. Caller is the single reader.
-    /// With <paramref name="corked"/>, replies stay queued while more received frames wait in the buffer
-    /// and leave in one write when the reader needs more bytes (corking, for the handler loop).
+    /// transport. Returns an event of type None when the transport ended. Caller is the single reader
+    /// (the pull API and <see cref="CloseAsync"/>; the handler model has its own flat, corked loop).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<WebSocketEvent> ReceiveEventCoreAsync(CancellationToken cancellationToken, bool corked = false)
+    internal async ValueTask<WebSocketEvent> ReceiveEventCoreAsync(CancellationToken cancellationToken)
     {
         if (_receiveEnded || Volatile.Read(ref _state) >= (int)WebSocketConnectionState.Closed)
         {
@@ -102,24 +101,14 @@ public sealed partial class WebSocketConnection
         WebSocketEvent e;
         try
         {
-            e = await ReadEventAsync(corked, cancellationToken).ConfigureAwait(false);
+            e = await ReadEventAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            if (corked)
-            {
-                Uncork();
-            }
-
             throw;
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or InvalidOperationException)
         {
-            if (corked)
-            {
-                Uncork();
-            }
-
             _receiveEnded = true;
             Abort(Volatile.Read(ref _transportClosed) != 0 ? null : ex);
             return default;
@@ -209,7 +198,7 @@ public sealed partial class WebSocketConnection
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<WebSocketEvent> ReadEventAsync(bool corked, CancellationToken cancellationToken)
+    private async ValueTask<WebSocketEvent> ReadEventAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -224,43 +213,18 @@ public sealed partial class WebSocketConnection
 
                 if (produced)
                 {
-                    if (corked && ++_eventsThisTurn >= EventsPerTurn)
-                    {
-                        // A peer that keeps the buffer full must not keep this thread: let the others run.
-                        _eventsThisTurn = 0;
-                        Uncork();
-                        await Task.Yield();
-                        Cork();
-                    }
-
                     return e;
                 }
             }
 
-            // The batch is done: everything produced while processing it leaves in one write, then wait.
-            if (corked)
-            {
-                Uncork();
-            }
-
             _protocol.ReleaseBuffers();
-            ValueTask<Memory<byte>> read = _transport.ReadAsync(cancellationToken);
-            if (!read.IsCompleted)
-            {
-                _eventsThisTurn = 0;
-            }
-
-            _input = await read.ConfigureAwait(false);
+            _input = await _transport.ReadAsync(cancellationToken).ConfigureAwait(false);
             if (_input.IsEmpty)
             {
                 return default;
             }
 
             _lastReceived = Environment.TickCount64;
-            if (corked)
-            {
-                Cork();
-            }
         }
     }
 }

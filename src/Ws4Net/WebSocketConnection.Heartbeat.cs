@@ -180,6 +180,7 @@ public sealed partial class WebSocketConnection
         {
             TimeSpan rtt = Stopwatch.GetElapsedTime(ping.SentAt);
             Volatile.Write(ref _latencyTicks, rtt.Ticks);
+            Diagnostics.Ws4NetMetrics.PingRoundTrip(Role, rtt);
             ping.Completion?.TrySetResult(rtt);
         }
     }

@@ -206,6 +206,7 @@ public sealed partial class WebSocketConnection
             {
                 bool produced = _protocol.TryReadEvent(_input, out int consumed, out WebSocketEvent e);
                 _input = _input[consumed..];
+                OnReadDiagnostics(consumed, produced, e);
                 if (_protocol.HasPendingOutput)
                 {
                     QueueOwedOutput();

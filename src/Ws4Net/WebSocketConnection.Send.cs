@@ -404,6 +404,7 @@ public sealed partial class WebSocketConnection
             long size = request.EstimateSize();
             if (Volatile.Read(ref _buffered) + size > _options.MaxBufferedAmount)
             {
+                Diagnostics.Ws4NetMetrics.Dropped(request.MessageType, _options.BackpressurePolicy);
                 if (_options.BackpressurePolicy == WebSocketBackpressurePolicy.DropMessage)
                 {
                     return WebSocketSendStatus.Dropped;
@@ -611,6 +612,7 @@ public sealed partial class WebSocketConnection
             return false;
         }
 
+        long wireStart = _queue.Appended;
         switch (request.Kind)
         {
             case SendKind.String:
@@ -641,6 +643,7 @@ public sealed partial class WebSocketConnection
                 break;
         }
 
+        OnEncodedDiagnostics(request, _queue.Appended - wireStart);
         return true;
     }
 

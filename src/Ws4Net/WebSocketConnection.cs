@@ -120,6 +120,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         _lastReceived = now;
         _lastSent = now;
         _heartbeatSlot = ConnectionHeartbeat.Register(this);
+        OnOpenedDiagnostics();
     }
 
     /// <summary>
@@ -276,12 +277,9 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         SetCloseStatus(WebSocketCloseCode.AbnormalClosure, string.Empty, false);
         WebSocketCloseStatus status = CloseStatus!.Value;
         OnTransportClosed(status);
-        LogClosed(_logger, Id, (int)status.Code, status.Reason, abort);
+        OnClosedDiagnostics(status, abort);
         _completion.TrySetResult(status);
     }
-
-    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "WebSocket {ConnectionId} closed: {Code} {Reason} (aborted: {Aborted})")]
-    private static partial void LogClosed(ILogger logger, string connectionId, int code, string reason, bool aborted);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "WebSocket {ConnectionId} failed: peer violated the protocol, closing with {Code}: {Reason}")]
     private static partial void LogProtocolViolation(ILogger logger, string connectionId, int code, string? reason);

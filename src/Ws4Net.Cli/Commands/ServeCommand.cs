@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Ws4Net.Cli.Demo;
+using Ws4Net.Cli.Diagnostics;
 using Ws4Net.Hosting;
 
 namespace Ws4Net.Cli.Commands;
@@ -33,11 +34,12 @@ public static class ServeCommand
             DefaultValueFactory = _ => "drop",
         };
         backpressure.AcceptOnlyFromAmong("drop", "close", "retry");
+        var metrics = new Option<bool>("--metrics") { Description = "Print a live line every second: open connections, messages/s and MiB/s in and out, p50/p99 ping round-trip time (from the Ws4Net meter)." };
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds to wait, on Ctrl-C or SIGTERM, for connections to finish their 1001 close handshake before aborting them.", DefaultValueFactory = _ => 5 };
 
         var command = new Command("serve", "Serve the chat page at / and the WebSocket endpoints /echo, /chat and /broadcast (a Generic Host app).")
         {
-            host, port, cert, key, certPassword, maxMessage, noCompression, contextTakeover, logLevel, keepAlive, keepAliveTimeout, idleTimeout, backpressure, shutdownTimeout,
+            host, port, cert, key, certPassword, maxMessage, noCompression, contextTakeover, logLevel, keepAlive, keepAliveTimeout, idleTimeout, backpressure, shutdownTimeout, metrics,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -83,6 +85,8 @@ public static class ServeCommand
                 },
             };
 
+            // Listening starts before the server, so that the sum of the active-connections counter starts at zero.
+            using LiveMetrics? live = parse.GetValue(metrics) ? new LiveMetrics() : null;
             using IHost app = DemoHost.Build(options, parse.GetValue(logLevel), TimeSpan.FromSeconds(parse.GetValue(shutdownTimeout)));
             Server.WebSocketServer server;
             try
@@ -110,7 +114,11 @@ public static class ServeCommand
             IHostApplicationLifetime lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
             using CancellationTokenRegistration stop = cancellationToken.Register(lifetime.StopApplication);
             lifetime.ApplicationStopping.Register(() => Console.Out.WriteLine("Stopping: closing every connection with 1001 (going away)..."));
+            using var stopMetrics = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
+            Task printing = live?.RunAsync(Console.Out, TimeSpan.FromSeconds(1), stopMetrics.Token) ?? Task.CompletedTask;
             await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+            await stopMetrics.CancelAsync().ConfigureAwait(false);
+            await printing.ConfigureAwait(false);
             Console.Out.WriteLine("Stopped.");
             return 0;
         });

@@ -42,7 +42,7 @@ public static partial class WebSocketClient
         {
             ClientHandshake handshake = CreateHandshake(current, options, headers);
             byte[] request = handshake.BuildRequest();
-            (WebSocketConnection? connection, HttpResponseHead? redirect) = await ConnectOnceAsync(handshake, request, options, cancellationToken).ConfigureAwait(false);
+            (WebSocketConnection? connection, HttpResponseHead? redirect) = await ConnectOnceObservedAsync(handshake, request, options, cancellationToken).ConfigureAwait(false);
             if (connection is not null)
             {
                 return connection;

@@ -78,6 +78,22 @@ internal static class ConnectionHeartbeat
         }
     }
 
+    /// <summary>Sums <see cref="WebSocketConnection.BufferedAmount"/> over every registered connection (bytes); read without locks, for the send-queue gauge.</summary>
+    public static long SumBufferedAmount()
+    {
+        long total = 0;
+        WebSocketConnection?[] slots = Volatile.Read(ref s_slots);
+        for (int i = 0; i < slots.Length; i++)
+        {
+            if (Volatile.Read(ref slots[i]) is { } connection)
+            {
+                total += connection.BufferedAmount;
+            }
+        }
+
+        return total;
+    }
+
     private static void Tick()
     {
         // Ticks never overlap: a slow tick (thousands of connections doing work) skips the next one.

@@ -418,7 +418,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
         {
-            LogHandshakeFailed(_logger, socket.RemoteEndPointOrNull(), ex.Message);
+            Diagnostics.HandshakeDiagnostics.ServerFailed(_logger, socket.RemoteEndPointOrNull(), ex);
             return default;
         }
         catch (Exception ex)
@@ -476,6 +476,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
                 case HttpHeadParseStatus.Invalid:
                     ArrayPool<byte>.Shared.Return(buffer);
                     await WritePlainAsync(stream, result.ErrorStatusCode, result.ErrorReason ?? "Bad request", null, null, cancellationToken).ConfigureAwait(false);
+                    Diagnostics.HandshakeDiagnostics.ServerRejected(_logger, null, null, null, result.ErrorStatusCode, result.ErrorReason ?? "Bad request");
                     return (null, default, null);
             }
         }
@@ -484,6 +485,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     private async Task<(WebSocketConnection? Connection, WebSocketHandler? Handler)> UpgradeAsync(Stream stream, Socket socket, HttpRequestHead head, ReadOnlyMemory<byte> rest, CancellationToken cancellationToken)
     {
         string path = Uri.UnescapeDataString(head.Path);
+        using System.Diagnostics.Activity? activity = Diagnostics.HandshakeDiagnostics.StartServer(head, path);
         bool routed = _routes.TryGetValue(path, out var entry);
         ServerHandshakeResult result = ServerHandshake.Negotiate(head, routed ? entry.Handshake : new ServerHandshakeOptions());
         if (!result.IsWebSocketRequest)
@@ -492,6 +494,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             if (fallback is null && routed)
             {
                 await WritePlainAsync(stream, 426, "This path speaks WebSocket: send an Upgrade: websocket request.", "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", head, cancellationToken).ConfigureAwait(false);
+                Diagnostics.HandshakeDiagnostics.ServerRejected(_logger, activity, socket.RemoteEndPointOrNull(), path, 426, "not a WebSocket upgrade request");
                 return default;
             }
 
@@ -503,6 +506,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         if (!routed)
         {
             await WritePlainAsync(stream, 404, $"No WebSocket endpoint at {path}", null, head, cancellationToken).ConfigureAwait(false);
+            Diagnostics.HandshakeDiagnostics.ServerRejected(_logger, activity, socket.RemoteEndPointOrNull(), path, 404, "no WebSocket endpoint at this path");
             return default;
         }
 
@@ -520,6 +524,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             {
                 LogHandlerFactoryFailed(_logger, path, ex);
                 await WritePlainAsync(stream, 500, "The WebSocket handler could not be created.", null, head, cancellationToken).ConfigureAwait(false);
+                Diagnostics.HandshakeDiagnostics.ServerRejected(_logger, activity, socket.RemoteEndPointOrNull(), path, 500, "the handler factory threw");
                 return default;
             }
         }
@@ -527,7 +532,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         if (!result.IsAccepted)
         {
             await WriteHandshakeResponseAsync(stream, result, cancellationToken).ConfigureAwait(false);
-            LogRejected(_logger, socket.RemoteEndPointOrNull(), path, result.StatusCode, result.Reason);
+            Diagnostics.HandshakeDiagnostics.ServerRejected(_logger, activity, socket.RemoteEndPointOrNull(), path, result.StatusCode, result.Reason);
             return default;
         }
 
@@ -549,6 +554,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             throw;
         }
 
+        Diagnostics.HandshakeDiagnostics.ServerAccepted(activity, result);
         return (connection, handler);
     }
 
@@ -637,12 +643,6 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Debug, Message = "WebSocket {ConnectionId} opened from {Remote} on {Path} (subprotocol {Subprotocol})")]
     private static partial void LogAccepted(ILogger logger, string connectionId, string remote, string path, string subprotocol);
-
-    [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "Rejected upgrade from {Remote} on {Path}: {Status} {Reason}")]
-    private static partial void LogRejected(ILogger logger, string? remote, string path, int status, string reason);
-
-    [LoggerMessage(EventId = 104, Level = LogLevel.Debug, Message = "Handshake with {Remote} failed: {Error}")]
-    private static partial void LogHandshakeFailed(ILogger logger, string? remote, string error);
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Accept failed: {Error}")]
     private static partial void LogAcceptError(ILogger logger, string error);

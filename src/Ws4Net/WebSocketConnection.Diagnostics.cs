@@ -42,7 +42,7 @@ public sealed partial class WebSocketConnection
         _receivedWireBytes += consumed;
         if (produced)
         {
-            if (e.Type is WebSocketEventType.Message or WebSocketEventType.Fragment && Ws4NetMetrics.ReceiveObserved)
+            if ((e.Type is WebSocketEventType.Message or WebSocketEventType.Fragment) && Ws4NetMetrics.ReceiveObserved)
             {
                 Ws4NetMetrics.Received(e.MessageType, e.Payload.Length, e.EndOfMessage, _receivedWireBytes, _protocol.PerMessageDeflate is not null);
             }

@@ -5,17 +5,19 @@ namespace Ws4Net.PublicApi.Tests;
 
 /// <summary>
 /// The public surface of every shipped assembly, reflected by PublicApiGenerator, must equal the
-/// checked-in baseline under <c>api/</c>, so every API change shows up as a diff in review. After an
+/// checked-in baseline under <c>tests/Ws4Net.PublicApi.Tests/api/</c>, so every API change shows up as a diff in review. After an
 /// intended change, run with <c>WS4NET_UPDATE_API=1</c> to rewrite the baselines, and commit them.
 /// </summary>
 public sealed class PublicApiTests
 {
-    public static TheoryData<string> Assemblies => new()
-    {
+    private static readonly string[] s_assemblyNames =
+    [
         "Ws4Net.Protocol",
         "Ws4Net",
         "Ws4Net.Hosting",
-    };
+    ];
+
+    public static TheoryData<string> Assemblies => new(s_assemblyNames);
 
     [Theory]
     [MemberData(nameof(Assemblies))]
@@ -23,7 +25,7 @@ public sealed class PublicApiTests
     {
         Assembly assembly = Assembly.Load(assemblyName);
         string actual = Normalize(assembly.GeneratePublicApi(new ApiGeneratorOptions { IncludeAssemblyAttributes = false }));
-        string baselinePath = Path.Combine(RepoRoot(), "api", assemblyName + ".txt");
+        string baselinePath = Path.Combine(RepoRoot(), "tests", "Ws4Net.PublicApi.Tests", "api", assemblyName + ".txt");
         if (Environment.GetEnvironmentVariable("WS4NET_UPDATE_API") == "1")
         {
             Directory.CreateDirectory(Path.GetDirectoryName(baselinePath)!);
@@ -38,7 +40,7 @@ public sealed class PublicApiTests
             string received = Path.ChangeExtension(baselinePath, ".received.txt");
             File.WriteAllText(received, actual);
             Assert.Fail($"The public API of {assemblyName} changed. First difference:\n{FirstDifference(expected, actual)}\n" +
-                $"Whole surface written to {received}. If the change is intended, rerun with WS4NET_UPDATE_API=1 and commit api/{assemblyName}.txt.");
+                $"Whole surface written to {received}. If the change is intended, rerun with WS4NET_UPDATE_API=1 and commit tests/Ws4Net.PublicApi.Tests/api/{assemblyName}.txt.");
         }
     }
 
@@ -50,7 +52,7 @@ public sealed class PublicApiTests
             .Where(t => t.Namespace == "System.Net.WebSockets")
             .Select(t => t.Name)
             .ToHashSet();
-        string[] clashes = Assemblies.Select(row => (string)row.Data.Item1)
+        string[] clashes = s_assemblyNames
             .SelectMany(name => Assembly.Load(name).GetExportedTypes())
             .Where(t => bcl.Contains(t.Name))
             .Select(t => t.FullName!)

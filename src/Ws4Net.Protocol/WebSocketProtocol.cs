@@ -439,7 +439,7 @@ public sealed class WebSocketProtocol : IDisposable
     /// <see langword="null"/> to compress when the message is at least the agreed threshold. Only the first part of a message decides.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="messageType"/> is not text or binary.</exception>
     /// <exception cref="InvalidOperationException">A close frame was already sent, or <paramref name="messageType"/> differs from the message in progress.</exception>
-    public void WriteMessage(IBufferWriter<byte> output, WebSocketMessageType messageType, ReadOnlySpan<byte> payload, bool endOfMessage = true, bool? compress = null)
+    public void WriteMessage(IBufferWriter<byte> output, WebSocketMessageKind messageType, ReadOnlySpan<byte> payload, bool endOfMessage = true, bool? compress = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ThrowIfCloseSent();

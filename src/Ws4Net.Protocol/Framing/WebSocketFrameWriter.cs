@@ -26,7 +26,7 @@ internal sealed class WebSocketFrameWriter : IDisposable
     private bool _transforming;
     private PooledBufferWriter? _transformed;
     private Encoder? _textEncoder;
-    private WebSocketMessageType _messageType;
+    private WebSocketMessageKind _messageType;
 
     /// <summary>Creates the writer.</summary>
     /// <param name="role">This endpoint's role: a client masks every frame.</param>
@@ -47,7 +47,7 @@ internal sealed class WebSocketFrameWriter : IDisposable
     /// <summary>Encodes a data message or one part of it. See <see cref="WebSocketProtocol.WriteMessage"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="messageType"/> is not text or binary.</exception>
     /// <exception cref="InvalidOperationException">A message of the other type is in progress.</exception>
-    public void WriteMessage(IBufferWriter<byte> output, WebSocketMessageType messageType, ReadOnlySpan<byte> payload, bool endOfMessage, bool? transform)
+    public void WriteMessage(IBufferWriter<byte> output, WebSocketMessageKind messageType, ReadOnlySpan<byte> payload, bool endOfMessage, bool? transform)
     {
         WebSocketOpcode opcode = BeginMessage(messageType);
         if (opcode != WebSocketOpcode.Continuation)
@@ -75,7 +75,7 @@ internal sealed class WebSocketFrameWriter : IDisposable
     /// <exception cref="InvalidOperationException">A binary message is in progress.</exception>
     public void WriteText(IBufferWriter<byte> output, ReadOnlySpan<char> text, bool endOfMessage, bool? transform)
     {
-        WebSocketOpcode opcode = BeginMessage(WebSocketMessageType.Text);
+        WebSocketOpcode opcode = BeginMessage(WebSocketMessageKind.Text);
 
         // A message written in parts keeps one encoder, so a surrogate pair split between parts stays one character.
         bool stateful = _inMessage || !endOfMessage;
@@ -88,7 +88,7 @@ internal sealed class WebSocketFrameWriter : IDisposable
             try
             {
                 int written = encoder?.GetBytes(text, rented, endOfMessage) ?? Encoding.UTF8.GetBytes(text, rented);
-                WriteMessage(output, WebSocketMessageType.Text, rented.AsSpan(0, written), endOfMessage, transforming);
+                WriteMessage(output, WebSocketMessageKind.Text, rented.AsSpan(0, written), endOfMessage, transforming);
             }
             finally
             {
@@ -126,7 +126,7 @@ internal sealed class WebSocketFrameWriter : IDisposable
 
         output.Advance(headerLength + byteCount);
         _inMessage = !endOfMessage;
-        _messageType = WebSocketMessageType.Text;
+        _messageType = WebSocketMessageKind.Text;
     }
 
     /// <summary>Decides whether a prepared message can go out as its shared frame. See <see cref="WebSocketProtocol.TryGetSharedFrame"/>.</summary>
@@ -169,9 +169,9 @@ internal sealed class WebSocketFrameWriter : IDisposable
     /// <summary>Returns pooled buffers.</summary>
     public void Dispose() => _transformed?.Reset();
 
-    private WebSocketOpcode BeginMessage(WebSocketMessageType messageType)
+    private WebSocketOpcode BeginMessage(WebSocketMessageKind messageType)
     {
-        if (messageType is not (WebSocketMessageType.Text or WebSocketMessageType.Binary))
+        if (messageType is not (WebSocketMessageKind.Text or WebSocketMessageKind.Binary))
         {
             throw new ArgumentOutOfRangeException(nameof(messageType));
         }

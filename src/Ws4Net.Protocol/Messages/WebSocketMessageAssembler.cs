@@ -25,7 +25,7 @@ internal sealed class WebSocketMessageAssembler
     private bool _messageTransformed;
     private long _messageDecoded;
     private long _frameDecoded;
-    private WebSocketMessageType _messageType;
+    private WebSocketMessageKind _messageType;
     private long _messageLength;
     private Utf8Validator _utf8;
     private byte[]? _assembly;
@@ -65,7 +65,7 @@ internal sealed class WebSocketMessageAssembler
         if (frame.Opcode != WebSocketOpcode.Continuation)
         {
             InMessage = true;
-            _messageType = (WebSocketMessageType)frame.Opcode;
+            _messageType = (WebSocketMessageKind)frame.Opcode;
             _messageTransformed = frame.Rsv1;
             _messageDecoded = 0;
             _utf8.Reset();
@@ -120,7 +120,7 @@ internal sealed class WebSocketMessageAssembler
             return OnTransformedPayload(frame, segment.Span, frameDone, endOfMessage, out protocolEvent);
         }
 
-        if (_messageType == WebSocketMessageType.Text)
+        if (_messageType == WebSocketMessageKind.Text)
         {
             if (!_utf8.Validate(segment.Span) || (endOfMessage && !_utf8.IsComplete))
             {
@@ -221,7 +221,7 @@ internal sealed class WebSocketMessageAssembler
             return "decompressed message larger than the configured limit";
         }
 
-        if (_messageType == WebSocketMessageType.Text && !_utf8.Validate(written))
+        if (_messageType == WebSocketMessageKind.Text && !_utf8.Validate(written))
         {
             code = WebSocketCloseCode.InvalidPayloadData;
             return "text message is not valid UTF-8";
@@ -272,7 +272,7 @@ internal sealed class WebSocketMessageAssembler
             frame.InPayload = false;
         }
 
-        if (_messageType == WebSocketMessageType.Text && endOfMessage && !_utf8.IsComplete)
+        if (_messageType == WebSocketMessageKind.Text && endOfMessage && !_utf8.IsComplete)
         {
             protocolEvent = Failure(WebSocketCloseCode.InvalidPayloadData, "text message is not valid UTF-8");
             return true;

@@ -29,7 +29,7 @@ public class FramingReceiveBenchmarks
         var output = new ArrayBufferWriter<byte>();
         for (int i = 0; i < Messages; i++)
         {
-            client.WriteMessage(output, Protocol.WebSocketMessageType.Text, payload);
+            client.WriteMessage(output, Protocol.WebSocketMessageKind.Text, payload);
         }
 
         _wire = output.WrittenSpan.ToArray();

@@ -34,7 +34,7 @@ public class PerMessageDeflateReceiveBenchmarks
         var output = new ArrayBufferWriter<byte>();
         for (int i = 0; i < Messages; i++)
         {
-            server.WriteMessage(output, Protocol.WebSocketMessageType.Text, payload);
+            server.WriteMessage(output, Protocol.WebSocketMessageKind.Text, payload);
         }
 
         _wire = output.WrittenSpan.ToArray();

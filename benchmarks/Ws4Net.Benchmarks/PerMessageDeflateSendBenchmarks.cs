@@ -61,7 +61,7 @@ public class PerMessageDeflateSendBenchmarks
     {
         for (int i = 0; i < Messages; i++)
         {
-            _ws4net.WriteMessage(_output, Protocol.WebSocketMessageType.Text, _payload);
+            _ws4net.WriteMessage(_output, Protocol.WebSocketMessageKind.Text, _payload);
             _output.ResetWrittenCount();
         }
     }

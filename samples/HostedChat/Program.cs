@@ -54,7 +54,7 @@ internal sealed partial class ChatHandler(WebSocketManager manager, ILogger<Chat
         return ValueTask.CompletedTask;
     }
 
-    protected override ValueTask OnCloseAsync(WebSocketCloseStatus status)
+    protected override ValueTask OnCloseAsync(WebSocketCloseInfo status)
     {
         // The manager has already dropped the subscription.
         manager.Publish(_room, $"* {_name} left");

@@ -8,7 +8,7 @@ namespace Ws4Net.Protocol;
 /// </summary>
 public readonly struct WebSocketEvent
 {
-    internal WebSocketEvent(WebSocketEventType type, WebSocketMessageType messageType, ReadOnlyMemory<byte> payload, bool endOfMessage, WebSocketCloseCode closeCode, string? reason)
+    internal WebSocketEvent(WebSocketEventType type, WebSocketMessageKind messageType, ReadOnlyMemory<byte> payload, bool endOfMessage, WebSocketCloseCode closeCode, string? reason)
     {
         Type = type;
         MessageType = messageType;
@@ -22,7 +22,7 @@ public readonly struct WebSocketEvent
     public WebSocketEventType Type { get; }
 
     /// <summary>Gets, for <see cref="WebSocketEventType.Message"/> and <see cref="WebSocketEventType.Fragment"/>, whether the message is text or binary.</summary>
-    public WebSocketMessageType MessageType { get; }
+    public WebSocketMessageKind MessageType { get; }
 
     /// <summary>
     /// Gets the unmasked payload: the whole message, the fragment's bytes, or the ping/pong

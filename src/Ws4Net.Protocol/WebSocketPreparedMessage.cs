@@ -32,7 +32,7 @@ public sealed class WebSocketPreparedMessage : IDisposable
     private CompressedFrame[] _compressed = [];
     private int _references = 1;
 
-    private WebSocketPreparedMessage(WebSocketMessageType type, byte[] frame, int headerLength, int frameLength, bool? compress)
+    private WebSocketPreparedMessage(WebSocketMessageKind type, byte[] frame, int headerLength, int frameLength, bool? compress)
     {
         Type = type;
         _frame = frame;
@@ -42,7 +42,7 @@ public sealed class WebSocketPreparedMessage : IDisposable
     }
 
     /// <summary>Gets the message type (text or binary).</summary>
-    public WebSocketMessageType Type { get; }
+    public WebSocketMessageKind Type { get; }
 
     /// <summary>Gets the payload (for text: UTF-8). Valid until the message is disposed and released by every connection.</summary>
     public ReadOnlyMemory<byte> Payload => _frame.AsMemory(_headerLength, _frameLength - _headerLength);
@@ -59,12 +59,15 @@ public sealed class WebSocketPreparedMessage : IDisposable
     /// <summary>Prepares a binary or text message from its payload bytes (copied once into a pooled buffer).</summary>
     /// <param name="type">Text (the payload must be valid UTF-8; it is not re-validated) or binary.</param>
     /// <param name="payload">The payload, 0 to about 2 GiB.</param>
-    /// <param name="compress">See <see cref="Compress"/>.</param>
+    /// <param name="flags"><see cref="WebSocketSendFlags.DisableCompression"/> or <see cref="WebSocketSendFlags.ForceCompression"/>
+    /// (see <see cref="Compress"/>); <see cref="WebSocketSendFlags.EndOfMessage"/> is implied.</param>
     /// <returns>The prepared message; dispose it when you no longer send it.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not text or binary.</exception>
-    public static WebSocketPreparedMessage Create(WebSocketMessageType type, ReadOnlySpan<byte> payload, bool? compress = null)
+    /// <exception cref="ArgumentException">Both compression flags are set.</exception>
+    public static WebSocketPreparedMessage Create(WebSocketMessageKind type, ReadOnlySpan<byte> payload, WebSocketSendFlags flags = WebSocketSendFlags.None)
     {
-        if (type is not (WebSocketMessageType.Text or WebSocketMessageType.Binary))
+        bool? compress = flags.CompressionChoice(nameof(flags));
+        if (type is not (WebSocketMessageKind.Text or WebSocketMessageKind.Binary))
         {
             throw new ArgumentOutOfRangeException(nameof(type), type, "A prepared message is text or binary.");
         }
@@ -77,18 +80,21 @@ public sealed class WebSocketPreparedMessage : IDisposable
 
     /// <summary>Prepares a text message (RFC 6455 §5.6), UTF-8 encoded once.</summary>
     /// <param name="text">The text; lone surrogates become U+FFFD.</param>
-    /// <param name="compress">See <see cref="Compress"/>.</param>
+    /// <param name="flags"><see cref="WebSocketSendFlags.DisableCompression"/> or <see cref="WebSocketSendFlags.ForceCompression"/>
+    /// (see <see cref="Compress"/>); <see cref="WebSocketSendFlags.EndOfMessage"/> is implied.</param>
     /// <returns>The prepared message; dispose it when you no longer send it.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
-    public static WebSocketPreparedMessage CreateText(string text, bool? compress = null)
+    /// <exception cref="ArgumentException">Both compression flags are set.</exception>
+    public static WebSocketPreparedMessage CreateText(string text, WebSocketSendFlags flags = WebSocketSendFlags.None)
     {
+        bool? compress = flags.CompressionChoice(nameof(flags));
         ArgumentNullException.ThrowIfNull(text);
         int byteCount = Encoding.UTF8.GetByteCount(text);
         int headerLength = WebSocketFrameEncoder.GetHeaderLength(byteCount, masked: false);
         byte[] frame = ArrayPool<byte>.Shared.Rent(headerLength + byteCount);
         WebSocketFrameEncoder.WriteHeader(frame, WebSocketOpcode.Text, true, false, byteCount, default);
         Encoding.UTF8.GetBytes(text, frame.AsSpan(headerLength));
-        return new WebSocketPreparedMessage(WebSocketMessageType.Text, frame, headerLength, headerLength + byteCount, compress);
+        return new WebSocketPreparedMessage(WebSocketMessageKind.Text, frame, headerLength, headerLength + byteCount, compress);
     }
 
     /// <summary>Releases the creator's reference. Connections that still queue the message keep it alive until written. Idempotent per caller is not tracked: call once.</summary>

@@ -10,12 +10,12 @@ public sealed class WebSocketClosedException : InvalidOperationException
     /// <param name="message">What was attempted.</param>
     /// <param name="closeStatus">How the connection ended, when known.</param>
     /// <param name="innerException">The I/O error that ended it, if any.</param>
-    public WebSocketClosedException(string message, WebSocketCloseStatus? closeStatus = null, Exception? innerException = null)
+    public WebSocketClosedException(string message, WebSocketCloseInfo? closeStatus = null, Exception? innerException = null)
         : base(message, innerException)
     {
         CloseStatus = closeStatus;
     }
 
     /// <summary>Gets how the connection ended, when known.</summary>
-    public WebSocketCloseStatus? CloseStatus { get; }
+    public WebSocketCloseInfo? CloseStatus { get; }
 }

@@ -15,7 +15,7 @@ public sealed partial class WebSocketConnection
     /// <param name="cancellationToken">Stops the handler: the connection is closed with 1001 (going away).</param>
     /// <returns>The close status, once the connection is closed and <c>OnCloseAsync</c> has returned.</returns>
     /// <exception cref="InvalidOperationException">The handler already serves a connection, or another receive is running.</exception>
-    public async Task<WebSocketCloseStatus> RunAsync(WebSocketHandler handler, CancellationToken cancellationToken = default)
+    public async Task<WebSocketCloseInfo> RunAsync(WebSocketHandler handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
         handler.Attach(this);
@@ -34,7 +34,7 @@ public sealed partial class WebSocketConnection
             ExitReader();
         }
 
-        WebSocketCloseStatus status = await Completion.ConfigureAwait(false);
+        WebSocketCloseInfo status = await Completion.ConfigureAwait(false);
         try
         {
             await handler.InvokeCloseAsync(status).ConfigureAwait(false);

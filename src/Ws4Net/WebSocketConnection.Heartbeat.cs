@@ -186,7 +186,7 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>The transport closed: fail waiting pings, release the send side.</summary>
-    private void OnTransportClosed(WebSocketCloseStatus status)
+    private void OnTransportClosed(WebSocketCloseInfo status)
     {
         ReleaseSendSide();
         List<OutstandingPing>? pings;

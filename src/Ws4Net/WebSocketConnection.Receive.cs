@@ -151,21 +151,18 @@ public sealed partial class WebSocketConnection
                 SetCloseStatus(e.CloseCode, e.Reason ?? string.Empty, false);
                 StartCloseTimer();
                 await WaitForDrainAsync().ConfigureAwait(false);
-                CloseTransport(abort: false);   // FIN after the close frame (RFC 6455 §7.1.7); no lingering for a peer that broke the protocol
+                await FinishTransportAsync().ConfigureAwait(false);   // the core says: FIN after the close frame (RFC 6455 §7.1.7)
                 break;
             case WebSocketEventType.None:
                 _receiveEnded = true;
                 Uncork();
-                if (_protocol.IsCloseSent && _protocol.IsReceiveCompleted)
+                if (!_protocol.ReceiveEndOfStream())
                 {
-                    CloseTransport(abort: false);
-                }
-                else
-                {
+                    // RFC 6455 §7.1.5: no close frame before the end of the transport is 1006.
                     SetCloseStatus(WebSocketCloseCode.AbnormalClosure, "The transport closed without a close frame.", true);
-                    CloseTransport(abort: true);
                 }
 
+                CloseTransport(abort: _protocol.TransportAction == WebSocketTransportAction.Abort);
                 break;
         }
 
@@ -176,22 +173,29 @@ public sealed partial class WebSocketConnection
         SetCloseStatus(e.CloseCode, e.Reason ?? string.Empty, !_closeInitiatedByUs);
         StartCloseTimer();
         await WaitForDrainAsync().ConfigureAwait(false);
-        if (Role == WebSocketRole.Server)
-        {
-            // RFC 6455 §7.1.1: the server closes the TCP connection first, once the handshake is done.
-            CloseTransport(abort: false);
-            return;
-        }
+        await FinishTransportAsync().ConfigureAwait(false);
+    }
 
-        // Client: wait for the server to close TCP (bounded by the close timer), discarding bytes.
-        try
+    /// <summary>
+    /// Ends the transport the way the core's close lifecycle says (RFC 6455 §7.1.1): the server (or a side
+    /// that failed the connection) closes at once; the client waits for the server to close, discarding
+    /// bytes, bounded by the close timer.
+    /// </summary>
+    private async ValueTask FinishTransportAsync()
+    {
+        if (_protocol.TransportAction == WebSocketTransportAction.WaitForEndOfStream)
         {
-            while (!(await _transport.ReadAsync(CancellationToken.None).ConfigureAwait(false)).IsEmpty)
+            try
+            {
+                while (!(await _transport.ReadAsync(CancellationToken.None).ConfigureAwait(false)).IsEmpty)
+                {
+                }
+
+                _protocol.ReceiveEndOfStream();
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException or InvalidOperationException)
             {
             }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException or InvalidOperationException)
-        {
         }
 
         CloseTransport(abort: false);

@@ -60,7 +60,7 @@ public sealed partial class WebSocketConnection
     /// <exception cref="WebSocketClosedException">A close frame was already sent or the connection is aborted.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled while waiting for queue space.</exception>
     public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-        => SendAsync(SendRequest.ForBytes(data, WebSocketMessageType.Binary, null), cancellationToken);
+        => SendAsync(SendRequest.ForBytes(data, WebSocketMessageKind.Binary, null), cancellationToken);
 
     /// <summary>
     /// Sends a prepared message (encoded once, shared by every connection that sends it). A server-role
@@ -96,7 +96,7 @@ public sealed partial class WebSocketConnection
     /// <param name="messageType">Text or binary.</param>
     /// <returns>The outcome; never throws for a closed peer.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="messageType"/> is not text or binary.</exception>
-    public WebSocketSendStatus TrySend(ReadOnlyMemory<byte> data, WebSocketMessageType messageType)
+    public WebSocketSendStatus TrySend(ReadOnlyMemory<byte> data, WebSocketMessageKind messageType)
     {
         CheckDataType(messageType);
         return TrySend(SendRequest.ForBytes(data, messageType, null));
@@ -139,25 +139,29 @@ public sealed partial class WebSocketConnection
     /// <returns>Completes once queued.</returns>
     /// <exception cref="WebSocketClosedException">A close frame was already sent or the connection is aborted.</exception>
     /// <exception cref="InvalidOperationException">The type differs from the message in progress.</exception>
-    public ValueTask SendAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken = default)
-        => SendAsync(data, messageType, endOfMessage, null, cancellationToken);
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data, WebSocketMessageKind messageType, bool endOfMessage, CancellationToken cancellationToken = default)
+        => SendAsync(data, messageType, endOfMessage ? WebSocketSendFlags.EndOfMessage : WebSocketSendFlags.None, cancellationToken);
 
     /// <summary>
-    /// Sends a data message or one fragment of it on the streaming API, choosing whether it is compressed
-    /// when permessage-deflate is in force (RFC 7692 §6: a sender may leave any message uncompressed).
+    /// Sends a data message or one fragment of it on the streaming API, with flags as the BCL's
+    /// <c>WebSocketMessageFlags</c>: <see cref="WebSocketSendFlags.EndOfMessage"/> ends the message, and with
+    /// permessage-deflate in force <see cref="WebSocketSendFlags.DisableCompression"/> sends it uncompressed
+    /// (secrets, already-compressed data; RFC 7692 §6) while <see cref="WebSocketSendFlags.ForceCompression"/>
+    /// compresses it whatever its size. Only the first part of a message decides its compression.
     /// </summary>
     /// <param name="data">The payload of this part.</param>
     /// <param name="messageType">Text or binary.</param>
-    /// <param name="endOfMessage"><see langword="false"/> to continue the message with further calls.</param>
-    /// <param name="compress"><see langword="false"/> to send this message uncompressed (secrets, already-compressed data);
-    /// <see langword="true"/> to compress it whatever its size; <see langword="null"/> to follow the threshold. Only the first part of a message decides.</param>
+    /// <param name="flags">End of message and the compression choice.</param>
     /// <param name="cancellationToken">Cancels only the waits.</param>
     /// <returns>Completes once queued.</returns>
     /// <exception cref="WebSocketClosedException">A close frame was already sent or the connection is aborted.</exception>
     /// <exception cref="InvalidOperationException">The type differs from the message in progress.</exception>
-    public ValueTask SendAsync(ReadOnlyMemory<byte> data, WebSocketMessageType messageType, bool endOfMessage, bool? compress, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">Both compression flags are set.</exception>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data, WebSocketMessageKind messageType, WebSocketSendFlags flags, CancellationToken cancellationToken = default)
     {
         CheckDataType(messageType);
+        bool? compress = flags.CompressionChoice(nameof(flags));
+        bool endOfMessage = (flags & WebSocketSendFlags.EndOfMessage) != 0;
         if (endOfMessage && Volatile.Read(ref _leaseOwner) != s_streamingOwner)
         {
             // A complete message, not a continuation: the ordinary path.
@@ -176,15 +180,18 @@ public sealed partial class WebSocketConnection
     /// close) may still go out between its fragments.
     /// </summary>
     /// <param name="messageType">Text or binary.</param>
-    /// <param name="compress">The compression choice for the whole message (RFC 7692 §6), or <see langword="null"/> for the threshold.</param>
+    /// <param name="flags">The compression choice for the whole message (RFC 7692 §6): <see cref="WebSocketSendFlags.DisableCompression"/>,
+    /// <see cref="WebSocketSendFlags.ForceCompression"/>, or neither for the threshold. <see cref="WebSocketSendFlags.EndOfMessage"/> is ignored
+    /// (the writer's last write ends the message).</param>
     /// <param name="cancellationToken">Cancels the wait for the lease.</param>
     /// <returns>The writer; complete it with a final write or dispose it (which ends the message with an empty final fragment).</returns>
     /// <exception cref="WebSocketClosedException">The connection is closing or closed.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled while waiting.</exception>
-    public async ValueTask<WebSocketMessageWriter> BeginMessageAsync(WebSocketMessageType messageType, bool? compress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">Both compression flags are set.</exception>
+    public async ValueTask<WebSocketMessageWriter> BeginMessageAsync(WebSocketMessageKind messageType, WebSocketSendFlags flags = WebSocketSendFlags.None, CancellationToken cancellationToken = default)
     {
         CheckDataType(messageType);
-        var writer = new WebSocketMessageWriter(this, messageType, compress);
+        var writer = new WebSocketMessageWriter(this, messageType, flags.CompressionChoice(nameof(flags)));
         await AcquireLeaseAsync(writer, cancellationToken).ConfigureAwait(false);
         return writer;
     }
@@ -673,9 +680,9 @@ public sealed partial class WebSocketConnection
         throw new WebSocketClosedException("The connection is closed.", CloseStatus);
     }
 
-    private static void CheckDataType(WebSocketMessageType messageType)
+    private static void CheckDataType(WebSocketMessageKind messageType)
     {
-        if (messageType is not (WebSocketMessageType.Text or WebSocketMessageType.Binary))
+        if (messageType is not (WebSocketMessageKind.Text or WebSocketMessageKind.Binary))
         {
             throw new ArgumentOutOfRangeException(nameof(messageType), messageType, "A data message is text or binary.");
         }

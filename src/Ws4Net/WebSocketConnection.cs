@@ -40,8 +40,8 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     private readonly ILogger _logger;
 
     // lifecycle
-    private readonly TaskCompletionSource<WebSocketCloseStatus> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private StrongBox<WebSocketCloseStatus>? _closeStatus;
+    private readonly TaskCompletionSource<WebSocketCloseInfo> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private StrongBox<WebSocketCloseInfo>? _closeStatus;
     private int _state;
     private int _transportClosed;
     private long _closeDeadline;
@@ -184,10 +184,10 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     }
 
     /// <summary>Gets how the connection ended, once it has (or once the peer's close arrived). Set once; safe to read from any thread.</summary>
-    public WebSocketCloseStatus? CloseStatus => Volatile.Read(ref _closeStatus)?.Value;
+    public WebSocketCloseInfo? CloseStatus => Volatile.Read(ref _closeStatus)?.Value;
 
     /// <summary>Gets a task that completes, exactly once, with the close status when the transport is closed. It never faults.</summary>
-    public Task<WebSocketCloseStatus> Completion => _completion.Task;
+    public Task<WebSocketCloseInfo> Completion => _completion.Task;
 
     /// <summary>
     /// Closes the transport at once, without a close handshake. Pending and later operations fail
@@ -240,7 +240,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
 
     /// <summary>Records how the connection ended; the first status wins.</summary>
     private void SetCloseStatus(WebSocketCloseCode code, string reason, bool initiatedByPeer)
-        => Interlocked.CompareExchange(ref _closeStatus, new StrongBox<WebSocketCloseStatus>(new WebSocketCloseStatus(code, reason, initiatedByPeer)), null);
+        => Interlocked.CompareExchange(ref _closeStatus, new StrongBox<WebSocketCloseInfo>(new WebSocketCloseInfo(code, reason, initiatedByPeer)), null);
 
     private void StartCloseTimer()
     {
@@ -275,7 +275,7 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         _transport.Close(abort);
         ConnectionHeartbeat.Unregister(_heartbeatSlot, this);
         SetCloseStatus(WebSocketCloseCode.AbnormalClosure, string.Empty, false);
-        WebSocketCloseStatus status = CloseStatus!.Value;
+        WebSocketCloseInfo status = CloseStatus!.Value;
         OnTransportClosed(status);
         OnClosedDiagnostics(status, abort);
         _completion.TrySetResult(status);

@@ -51,7 +51,7 @@ public abstract class WebSocketHandler
     /// <summary>Called once when the connection has closed, cleanly or not.</summary>
     /// <param name="status">The close code and reason (1005 for an empty close frame, 1006 when the transport died).</param>
     /// <returns>A task.</returns>
-    protected virtual ValueTask OnCloseAsync(WebSocketCloseStatus status) => ValueTask.CompletedTask;
+    protected virtual ValueTask OnCloseAsync(WebSocketCloseInfo status) => ValueTask.CompletedTask;
 
     /// <summary>Called when a callback of this handler threw; the connection is then closed with 1011.</summary>
     /// <param name="exception">What was thrown.</param>
@@ -97,7 +97,7 @@ public abstract class WebSocketHandler
 
     internal ValueTask InvokePongAsync(ReadOnlyMemory<byte> payload) => OnPongAsync(payload);
 
-    internal ValueTask InvokeCloseAsync(WebSocketCloseStatus status) => OnCloseAsync(status);
+    internal ValueTask InvokeCloseAsync(WebSocketCloseInfo status) => OnCloseAsync(status);
 
     internal ValueTask InvokeErrorAsync(Exception exception) => OnErrorAsync(exception);
 

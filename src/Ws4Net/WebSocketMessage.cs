@@ -15,7 +15,7 @@ public readonly struct WebSocketMessage
     /// <param name="type">Text or binary.</param>
     /// <param name="payload">The payload bytes (UTF-8 for text, already validated).</param>
     /// <param name="endOfMessage"><see langword="false"/> when more fragments of the same message follow.</param>
-    public WebSocketMessage(WebSocketMessageType type, ReadOnlyMemory<byte> payload, bool endOfMessage = true)
+    public WebSocketMessage(WebSocketMessageKind type, ReadOnlyMemory<byte> payload, bool endOfMessage = true)
     {
         Type = type;
         Payload = payload;
@@ -23,7 +23,7 @@ public readonly struct WebSocketMessage
     }
 
     /// <summary>Gets whether the message is text or binary.</summary>
-    public WebSocketMessageType Type { get; }
+    public WebSocketMessageKind Type { get; }
 
     /// <summary>Gets the payload bytes; valid until the next receive.</summary>
     public ReadOnlyMemory<byte> Payload { get; }
@@ -32,7 +32,7 @@ public readonly struct WebSocketMessage
     public bool EndOfMessage { get; }
 
     /// <summary>Gets whether the message is text.</summary>
-    public bool IsText => Type == WebSocketMessageType.Text;
+    public bool IsText => Type == WebSocketMessageKind.Text;
 
     /// <summary>Decodes the payload as UTF-8 into a new string (one allocation).</summary>
     /// <returns>The text.</returns>

@@ -16,7 +16,7 @@ public sealed class WebSocketMessageWriter : IAsyncDisposable
     private bool _started;
     private bool _completed;
 
-    internal WebSocketMessageWriter(WebSocketConnection connection, WebSocketMessageType messageType, bool? compress)
+    internal WebSocketMessageWriter(WebSocketConnection connection, WebSocketMessageKind messageType, bool? compress)
     {
         _connection = connection;
         MessageType = messageType;
@@ -24,7 +24,7 @@ public sealed class WebSocketMessageWriter : IAsyncDisposable
     }
 
     /// <summary>Gets the message type (text or binary).</summary>
-    public WebSocketMessageType MessageType { get; }
+    public WebSocketMessageKind MessageType { get; }
 
     /// <summary>Gets the compression choice of the message (RFC 7692 §6), or <see langword="null"/> for the threshold.</summary>
     public bool? Compress { get; }

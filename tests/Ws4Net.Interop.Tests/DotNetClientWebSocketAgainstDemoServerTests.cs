@@ -97,7 +97,7 @@ public sealed class DotNetClientWebSocketAgainstDemoServerTests : IAsyncLifetime
         Assert.Equal((NetCloseStatus)4000, client.CloseStatus);
         // The server echoes the code (RFC 6455 §5.5.1); echoing the reason is not required, so it is not checked.
 
-        WebSocketCloseStatus serverStatus = await serverSide.Completion.WaitAsync(Timeouts.Step);
+        WebSocketCloseInfo serverStatus = await serverSide.Completion.WaitAsync(Timeouts.Step);
         Assert.Equal((Ws4CloseCode)4000, serverStatus.Code);
         Assert.Equal("done", serverStatus.Reason);
         Assert.True(serverStatus.InitiatedByPeer, "The client started the close, so the server must report InitiatedByPeer.");
@@ -122,7 +122,7 @@ public sealed class DotNetClientWebSocketAgainstDemoServerTests : IAsyncLifetime
 
         await client.CloseOutputAsync((NetCloseStatus)4001, "client agrees", CancellationToken.None).WaitAsync(Timeouts.Step);
 
-        WebSocketCloseStatus serverStatus = await serverSide.Completion.WaitAsync(Timeouts.Step);
+        WebSocketCloseInfo serverStatus = await serverSide.Completion.WaitAsync(Timeouts.Step);
         Assert.Equal((Ws4CloseCode)4001, serverStatus.Code);
         Assert.Equal("client agrees", serverStatus.Reason);
         Assert.False(serverStatus.InitiatedByPeer, "The server started the close, so InitiatedByPeer must be false.");

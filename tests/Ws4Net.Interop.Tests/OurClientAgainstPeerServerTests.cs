@@ -29,7 +29,7 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
         await connection.SendTextAsync(text).AsTask().WaitAsync(Timeouts.Step);
         WebSocketMessage? textEcho = await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step);
         Assert.True(textEcho.HasValue, $"{peer.Name} closed instead of echoing {size} B of text ({connection.CloseStatus}).\n{peer.Transcript}");
-        Assert.Equal(WebSocketMessageType.Text, textEcho.Value.Type);
+        Assert.Equal(WebSocketMessageKind.Text, textEcho.Value.Type);
         Assert.True(textEcho.Value.Payload.Span.SequenceEqual(textBytes), $"text {size}: {Payloads.Difference(textBytes, textEcho.Value.Payload.Span)}");
         Assert.Equal(text, textEcho.Value.GetText());
 
@@ -37,7 +37,7 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
         await connection.SendBinaryAsync(binary).AsTask().WaitAsync(Timeouts.Step);
         WebSocketMessage? binaryEcho = await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step);
         Assert.True(binaryEcho.HasValue, $"{peer.Name} closed instead of echoing {size} B of binary ({connection.CloseStatus}).\n{peer.Transcript}");
-        Assert.Equal(WebSocketMessageType.Binary, binaryEcho.Value.Type);
+        Assert.Equal(WebSocketMessageKind.Binary, binaryEcho.Value.Type);
         Assert.True(binaryEcho.Value.Payload.Span.SequenceEqual(binary), $"binary {size}: {Payloads.Difference(binary, binaryEcho.Value.Payload.Span)}");
 
         await CloseNormallyAsync(connection).WaitAsync(Timeouts.Step * 2);
@@ -54,25 +54,25 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
         byte[] text = Encoding.UTF8.GetBytes("fragmented 😀 text € end");
         int emoji = Array.IndexOf(text, (byte)0xF0);
         int euro = Array.IndexOf(text, (byte)0xE2);
-        await connection.SendAsync(text.AsMemory(0, emoji + 2), WebSocketMessageType.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(text.AsMemory(emoji + 2, euro + 1 - (emoji + 2)), WebSocketMessageType.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(text.AsMemory(euro + 1), WebSocketMessageType.Text, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(text.AsMemory(0, emoji + 2), WebSocketMessageKind.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(text.AsMemory(emoji + 2, euro + 1 - (emoji + 2)), WebSocketMessageKind.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageKind.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(text.AsMemory(euro + 1), WebSocketMessageKind.Text, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
 
         WebSocketMessage? textEcho = await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step);
         Assert.True(textEcho.HasValue, $"{peer.Name} closed instead of echoing the fragmented text ({connection.CloseStatus}).\n{peer.Transcript}");
-        Assert.Equal(WebSocketMessageType.Text, textEcho.Value.Type);
+        Assert.Equal(WebSocketMessageKind.Text, textEcho.Value.Type);
         Assert.Equal("fragmented 😀 text € end", textEcho.Value.GetText());
 
         byte[] binary = Payloads.Binary(200_000, seed: 7);
-        await connection.SendAsync(binary.AsMemory(0, 70_000), WebSocketMessageType.Binary, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(binary.AsMemory(0, 70_000), WebSocketMessageKind.Binary, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
         await connection.SendPingAsync("between fragments"u8.ToArray()).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(binary.AsMemory(70_000, 130_000), WebSocketMessageType.Binary, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Binary, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(binary.AsMemory(70_000, 130_000), WebSocketMessageKind.Binary, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageKind.Binary, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
 
         WebSocketMessage? binaryEcho = await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step);
         Assert.True(binaryEcho.HasValue, $"{peer.Name} closed instead of echoing the fragmented binary ({connection.CloseStatus}).\n{peer.Transcript}");
-        Assert.Equal(WebSocketMessageType.Binary, binaryEcho.Value.Type);
+        Assert.Equal(WebSocketMessageKind.Binary, binaryEcho.Value.Type);
         Assert.True(binaryEcho.Value.Payload.Span.SequenceEqual(binary), Payloads.Difference(binary, binaryEcho.Value.Payload.Span));
 
         await CloseNormallyAsync(connection).WaitAsync(Timeouts.Step * 2);
@@ -134,12 +134,12 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
         await using ConnectionLease lease = await ConnectAsync().WaitAsync(Timeouts.Step);
         WebSocketConnection connection = lease.Connection;
         var handler = new RecordingHandler();
-        Task<WebSocketCloseStatus> run = connection.RunAsync(handler);
+        Task<WebSocketCloseInfo> run = connection.RunAsync(handler);
         await handler.Opened.WaitAsync(Timeouts.Step);
 
         await handler.SendTextAsync("through the handler ✓").AsTask().WaitAsync(Timeouts.Step);
-        (WebSocketMessageType type, byte[] payload) = await handler.NextMessageAsync(Timeouts.Step);
-        Assert.Equal(WebSocketMessageType.Text, type);
+        (WebSocketMessageKind type, byte[] payload) = await handler.NextMessageAsync(Timeouts.Step);
+        Assert.Equal(WebSocketMessageKind.Text, type);
         Assert.Equal("through the handler ✓", Encoding.UTF8.GetString(payload));
 
         byte[] pingPayload = "ws4net ping ✓"u8.ToArray();
@@ -152,8 +152,8 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
         Assert.Empty(emptyPong);
 
         await handler.CloseAsync((WebSocketCloseCode)4000, "done").AsTask().WaitAsync(Timeouts.Step);
-        WebSocketCloseStatus status = await run.WaitAsync(Timeouts.Step);
-        WebSocketCloseStatus completion = await connection.Completion.WaitAsync(Timeouts.Step);
+        WebSocketCloseInfo status = await run.WaitAsync(Timeouts.Step);
+        WebSocketCloseInfo completion = await connection.Completion.WaitAsync(Timeouts.Step);
 
         Assert.Equal((WebSocketCloseCode)4000, status.Code);
         Assert.Equal("done", status.Reason);
@@ -177,7 +177,7 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
 
         // The echo of "before close" is still unread: CloseAsync must drain it while waiting for the close reply.
         await connection.CloseAsync((WebSocketCloseCode)4000, "done").AsTask().WaitAsync(Timeouts.Step);
-        WebSocketCloseStatus status = await connection.Completion.WaitAsync(Timeouts.Step);
+        WebSocketCloseInfo status = await connection.Completion.WaitAsync(Timeouts.Step);
 
         Assert.Equal((WebSocketCloseCode)4000, status.Code);
         Assert.Equal("done", status.Reason);
@@ -237,7 +237,7 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
                 }
 
                 next[thread] = index + 1;
-                WebSocketMessageType expectedType = index % 2 == 0 ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                WebSocketMessageKind expectedType = index % 2 == 0 ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary;
                 if (message.Type != expectedType || !message.Payload.Span.SequenceEqual(Body(thread, index)))
                 {
                     failures.Enqueue($"thread {thread}: message {index} differs ({message.Type}, {message.Payload.Length} B)");
@@ -250,7 +250,7 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
             for (int index = 0; index < PerThread; index++)
             {
                 byte[] body = Body(thread, index);
-                WebSocketMessageType type = index % 2 == 0 ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                WebSocketMessageKind type = index % 2 == 0 ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary;
                 switch ((thread + index) % 4)
                 {
                     case 0:
@@ -306,10 +306,10 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
     /// <c>deliverFragments: true</c>): each frame gives at least one fragment, so the count is a lower
     /// bound on the frames the peer sent.
     /// </summary>
-    protected async Task<(WebSocketMessageType Type, byte[] Payload, int Fragments)> ReceiveFragmentsAsync(WebSocketConnection connection)
+    protected async Task<(WebSocketMessageKind Type, byte[] Payload, int Fragments)> ReceiveFragmentsAsync(WebSocketConnection connection)
     {
         using var payload = new MemoryStream();
-        WebSocketMessageType? type = null;
+        WebSocketMessageKind? type = null;
         int fragments = 0;
         while (true)
         {
@@ -330,7 +330,7 @@ public abstract class OurClientAgainstPeerServerTests(IEchoPeer peer)
     protected async Task CloseNormallyAsync(WebSocketConnection connection)
     {
         await connection.CloseAsync(WebSocketCloseCode.NormalClosure, "bye").AsTask().WaitAsync(Timeouts.Step);
-        WebSocketCloseStatus status = await connection.Completion.WaitAsync(Timeouts.Step);
+        WebSocketCloseInfo status = await connection.Completion.WaitAsync(Timeouts.Step);
         Assert.True(
             status.Code == WebSocketCloseCode.NormalClosure && connection.State == WebSocketConnectionState.Closed,
             $"Expected a clean 1000 close with {peer.Name}, got {status} in state {connection.State}.\n{peer.Transcript}");
@@ -366,7 +366,7 @@ public abstract class OurClientAgainstReportingPeerServerTests(IReportingEchoPee
         Assert.Equal("before close ✓", echo.Value.GetText());
 
         await connection.CloseAsync((WebSocketCloseCode)4000, "done").AsTask().WaitAsync(Timeouts.Step);
-        WebSocketCloseStatus status = await connection.Completion.WaitAsync(Timeouts.Step);
+        WebSocketCloseInfo status = await connection.Completion.WaitAsync(Timeouts.Step);
         Assert.Equal((WebSocketCloseCode)4000, status.Code);
         Assert.Equal("done", status.Reason);
         Assert.False(status.InitiatedByPeer, "We started the close handshake, so InitiatedByPeer must be false.");
@@ -392,7 +392,7 @@ public abstract class OurClientAgainstReportingPeerServerTests(IReportingEchoPee
         Assert.Equal("close after this", echo.Value.GetText());
 
         Assert.Null(await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step));
-        WebSocketCloseStatus status = await connection.Completion.WaitAsync(Timeouts.Step);
+        WebSocketCloseInfo status = await connection.Completion.WaitAsync(Timeouts.Step);
         Assert.Equal((WebSocketCloseCode)4001, status.Code);
         Assert.Equal(_peer.ServerCloseReason, status.Reason);
         Assert.True(status.InitiatedByPeer, "The peer started the close handshake, so InitiatedByPeer must be true.");
@@ -430,16 +430,16 @@ public sealed class OurClientAgainstAutobahnServerTests(AutobahnEchoServerFixtur
         int frames = (size + fragmentSize - 1) / fragmentSize;
 
         byte[] text = Encoding.UTF8.GetBytes(Payloads.Text(size));
-        await connection.SendAsync(text, WebSocketMessageType.Text, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
-        (WebSocketMessageType textType, byte[] textEcho, int textFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
-        Assert.Equal(WebSocketMessageType.Text, textType);
+        await connection.SendAsync(text, WebSocketMessageKind.Text, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
+        (WebSocketMessageKind textType, byte[] textEcho, int textFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
+        Assert.Equal(WebSocketMessageKind.Text, textType);
         Assert.True(text.AsSpan().SequenceEqual(textEcho), $"text {size} in {fragmentSize}-byte fragments: {Payloads.Difference(text, textEcho)}");
         Assert.True(textFragments >= frames, $"Expected Autobahn to send at least {frames} frames, got {textFragments} fragments.");
 
         byte[] binary = Payloads.Binary(size, seed: fragmentSize);
         await connection.SendBinaryAsync(binary).AsTask().WaitAsync(Timeouts.Step);
-        (WebSocketMessageType binaryType, byte[] binaryEcho, int binaryFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
-        Assert.Equal(WebSocketMessageType.Binary, binaryType);
+        (WebSocketMessageKind binaryType, byte[] binaryEcho, int binaryFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
+        Assert.Equal(WebSocketMessageKind.Binary, binaryType);
         Assert.True(binary.AsSpan().SequenceEqual(binaryEcho), $"binary {size} in {fragmentSize}-byte fragments: {Payloads.Difference(binary, binaryEcho)}");
         Assert.True(binaryFragments >= frames, $"Expected Autobahn to send at least {frames} frames, got {binaryFragments} fragments.");
 
@@ -468,11 +468,11 @@ public sealed class OurClientAgainstKestrelServerTests(KestrelEchoServerFixture 
         byte[] text = Encoding.UTF8.GetBytes("Kestrel 😀 fragments € ✓");
         int emoji = Array.IndexOf(text, (byte)0xF0);
         int euro = Array.IndexOf(text, (byte)0xE2);
-        await connection.SendAsync(text.AsMemory(0, emoji + 1), WebSocketMessageType.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(text.AsMemory(emoji + 1, euro + 2 - (emoji + 1)), WebSocketMessageType.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(text.AsMemory(euro + 2), WebSocketMessageType.Text, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
-        (WebSocketMessageType textType, byte[] textEcho, int textFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
-        Assert.Equal(WebSocketMessageType.Text, textType);
+        await connection.SendAsync(text.AsMemory(0, emoji + 1), WebSocketMessageKind.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(text.AsMemory(emoji + 1, euro + 2 - (emoji + 1)), WebSocketMessageKind.Text, endOfMessage: false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(text.AsMemory(euro + 2), WebSocketMessageKind.Text, endOfMessage: true).AsTask().WaitAsync(Timeouts.Step);
+        (WebSocketMessageKind textType, byte[] textEcho, int textFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
+        Assert.Equal(WebSocketMessageKind.Text, textType);
         Assert.Equal("Kestrel 😀 fragments € ✓", Encoding.UTF8.GetString(textEcho));
         Assert.True(textFragments >= 3, $"Kestrel's echo should keep our 3 frames, got {textFragments} fragments.");
 
@@ -481,11 +481,11 @@ public sealed class OurClientAgainstKestrelServerTests(KestrelEchoServerFixture 
         int[] cuts = [0, 125, 251, 65787, binary.Length];
         for (int i = 0; i < cuts.Length - 1; i++)
         {
-            await connection.SendAsync(binary.AsMemory(cuts[i], cuts[i + 1] - cuts[i]), WebSocketMessageType.Binary, endOfMessage: i == cuts.Length - 2).AsTask().WaitAsync(Timeouts.Step);
+            await connection.SendAsync(binary.AsMemory(cuts[i], cuts[i + 1] - cuts[i]), WebSocketMessageKind.Binary, endOfMessage: i == cuts.Length - 2).AsTask().WaitAsync(Timeouts.Step);
         }
 
-        (WebSocketMessageType binaryType, byte[] binaryEcho, int binaryFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
-        Assert.Equal(WebSocketMessageType.Binary, binaryType);
+        (WebSocketMessageKind binaryType, byte[] binaryEcho, int binaryFragments) = await ReceiveFragmentsAsync(connection).WaitAsync(Timeouts.Step * 2);
+        Assert.Equal(WebSocketMessageKind.Binary, binaryType);
         Assert.True(binary.AsSpan().SequenceEqual(binaryEcho), Payloads.Difference(binary, binaryEcho));
         Assert.True(binaryFragments >= 4, $"Kestrel's echo should keep our 4 frames, got {binaryFragments} fragments.");
 

@@ -66,7 +66,7 @@ public sealed class PeerClientsAgainstDemoServerTests(ITestOutputHelper output)
 
         // Our side of the one connection the script opened saw the client's close 4000 "done".
         WebSocketConnection serverSide = Assert.Single(serverSides);
-        WebSocketCloseStatus status = await serverSide.Completion.WaitAsync(Timeouts.Step);
+        WebSocketCloseInfo status = await serverSide.Completion.WaitAsync(Timeouts.Step);
         Assert.True(
             status.Code == (WebSocketCloseCode)4000 && status.Reason == "done" && status.InitiatedByPeer,
             $"The demo server should have seen the client's close 4000 \"done\", got {status}.\n{client.Transcript}");

@@ -45,7 +45,7 @@ public sealed class AllocationTests(ITestOutputHelper output)
             for (int i = 0; i < pipeline; i++)
             {
                 WebSocketMessage? echo = await client.ReceiveAsync();
-                if (echo is not { Type: WebSocketMessageType.Binary } || echo.Value.Payload.Length != payload.Length)
+                if (echo is not { Type: WebSocketMessageKind.Binary } || echo.Value.Payload.Length != payload.Length)
                 {
                     throw new InvalidOperationException("the echo differs");
                 }

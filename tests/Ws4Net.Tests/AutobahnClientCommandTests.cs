@@ -55,28 +55,28 @@ public sealed class AutobahnClientCommandTests
     /// <summary>Sends a case's messages and checks the echoes in order; closes 1000 when all match, 4000 on a mismatch.</summary>
     private sealed class CaseHandler(int caseNumber, string agent, ConcurrentDictionary<int, string> results) : WebSocketHandler
     {
-        private readonly Queue<(WebSocketMessageType Type, byte[] Payload)> _expected = new();
+        private readonly Queue<(WebSocketMessageKind Type, byte[] Payload)> _expected = new();
 
         protected override async ValueTask OnOpenAsync()
         {
             Assert.Equal("Ws4Net test", agent);
             byte[] text = Encoding.UTF8.GetBytes($"case {caseNumber}: héllo ✓");
             byte[] binary = [.. Enumerable.Range(0, 70_000).Select(i => (byte)(i * 7 + caseNumber))];
-            _expected.Enqueue((WebSocketMessageType.Text, text));
-            _expected.Enqueue((WebSocketMessageType.Binary, binary));
-            _expected.Enqueue((WebSocketMessageType.Text, text));
-            await Connection.SendAsync(text, WebSocketMessageType.Text, true);
-            await Connection.SendAsync(binary, WebSocketMessageType.Binary, true);
+            _expected.Enqueue((WebSocketMessageKind.Text, text));
+            _expected.Enqueue((WebSocketMessageKind.Binary, binary));
+            _expected.Enqueue((WebSocketMessageKind.Text, text));
+            await Connection.SendAsync(text, WebSocketMessageKind.Text, true);
+            await Connection.SendAsync(binary, WebSocketMessageKind.Binary, true);
 
             // The third message in three fragments, as Autobahn's fragmentation cases do.
-            await Connection.SendAsync(text.AsMemory(0, 3), WebSocketMessageType.Text, false);
-            await Connection.SendAsync(text.AsMemory(3, 4), WebSocketMessageType.Text, false);
-            await Connection.SendAsync(text.AsMemory(7), WebSocketMessageType.Text, true);
+            await Connection.SendAsync(text.AsMemory(0, 3), WebSocketMessageKind.Text, false);
+            await Connection.SendAsync(text.AsMemory(3, 4), WebSocketMessageKind.Text, false);
+            await Connection.SendAsync(text.AsMemory(7), WebSocketMessageKind.Text, true);
         }
 
         protected override async ValueTask OnMessageAsync(WebSocketMessage message)
         {
-            (WebSocketMessageType type, byte[] payload) = _expected.Dequeue();
+            (WebSocketMessageKind type, byte[] payload) = _expected.Dequeue();
             if (message.Type != type || !message.Payload.Span.SequenceEqual(payload))
             {
                 results[caseNumber] = $"mismatch: got {message.Type} {message.Payload.Length} B";

@@ -63,7 +63,7 @@ public sealed class BackpressureTests
         byte[] filler = new byte[4096];
         for (int i = 0; i < 10_000; i++)
         {
-            WebSocketSendStatus status = stalledOnServer.TrySend(filler, WebSocketMessageType.Binary);
+            WebSocketSendStatus status = stalledOnServer.TrySend(filler, WebSocketMessageKind.Binary);
             if (status != WebSocketSendStatus.Sent && status != WebSocketSendStatus.Queued)
             {
                 break;
@@ -83,7 +83,7 @@ public sealed class BackpressureTests
         for (int m = 0; m < Messages; m++)
         {
             BitConverter.TryWriteBytes(payload, m);
-            using var message = WebSocketPreparedMessage.Create(WebSocketMessageType.Binary, payload);
+            using var message = WebSocketPreparedMessage.Create(WebSocketMessageKind.Binary, payload);
             foreach (WebSocketConnection connection in sink.Connections)
             {
                 WebSocketSendStatus status = connection.TrySend(message);
@@ -178,7 +178,7 @@ public sealed class BackpressureTests
         byte[] chunk = new byte[1000];
         for (int i = 0; i < 5000; i++)
         {
-            WebSocketSendStatus status = server.TrySend(chunk, WebSocketMessageType.Binary);
+            WebSocketSendStatus status = server.TrySend(chunk, WebSocketMessageKind.Binary);
             Assert.NotEqual(WebSocketSendStatus.Closed, status);
             dropped += status == WebSocketSendStatus.Dropped ? 1 : 0;
             Assert.InRange(server.BufferedAmount, 0, Cap);

@@ -82,7 +82,7 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
     public async Task WebSocketClientRunAsync_DrivesAHandler_OpenedThenReceivedThenClosed()
     {
         var handler = new Ws4pyStyleClientHandler();
-        WebSocketCloseStatus status = await WebSocketClient.RunAsync(fixture.Plain.Uri("/echo"), handler, fixture.Plain.ClientOptions()).WithTimeout();
+        WebSocketCloseInfo status = await WebSocketClient.RunAsync(fixture.Plain.Uri("/echo"), handler, fixture.Plain.ClientOptions()).WithTimeout();
         Assert.Equal(WebSocketCloseCode.NormalClosure, status.Code);
         Assert.Equal(["opened", "received: hello from OnOpenAsync", "closed: 1000"], handler.Events);
     }
@@ -153,14 +153,14 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
         {
             var clientHandler = new RecordingHandler();
             using var cts = new CancellationTokenSource();
-            Task<WebSocketCloseStatus> running = client.RunAsync(clientHandler, cts.Token);
+            Task<WebSocketCloseInfo> running = client.RunAsync(clientHandler, cts.Token);
             await clientHandler.Opened.WithTimeout();
             cts.Cancel();
 
-            WebSocketCloseStatus clientStatus = await running.WithTimeout();
+            WebSocketCloseInfo clientStatus = await running.WithTimeout();
             Assert.Equal(WebSocketCloseCode.GoingAway, clientStatus.Code);
             Assert.Equal(1, clientHandler.CloseCount);
-            WebSocketCloseStatus serverStatus = await serverHandler.Closed.WithTimeout();
+            WebSocketCloseInfo serverStatus = await serverHandler.Closed.WithTimeout();
             Assert.Equal(WebSocketCloseCode.GoingAway, serverStatus.Code);
             Assert.True(serverStatus.InitiatedByPeer);
         }
@@ -192,7 +192,7 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
             await Assert.ThrowsAsync<WebSocketClosedException>(async () => await client.SendTextAsync("x"));
         }
 
-        WebSocketCloseStatus serverSide = await handler.Closed.WithTimeout();
+        WebSocketCloseInfo serverSide = await handler.Closed.WithTimeout();
         Assert.Equal(WebSocketCloseCode.AbnormalClosure, serverSide.Code);
         Assert.True(serverSide.InitiatedByPeer);
     }
@@ -214,7 +214,7 @@ public sealed class ClientTests(LoopbackFixture fixture) : IClassFixture<Loopbac
             return CloseAsync();
         }
 
-        protected override ValueTask OnCloseAsync(WebSocketCloseStatus status)
+        protected override ValueTask OnCloseAsync(WebSocketCloseInfo status)
         {
             Events.Add($"closed: {(int)status.Code}");
             return ValueTask.CompletedTask;

@@ -23,12 +23,12 @@ public sealed class CloseHandshakeTests(LoopbackFixture fixture) : IClassFixture
 
             await client.CloseAsync((WebSocketCloseCode)4000, "bye").WithTimeout();
 
-            WebSocketCloseStatus serverSide = await handler.Closed.WithTimeout();
+            WebSocketCloseInfo serverSide = await handler.Closed.WithTimeout();
             Assert.Equal(4000, (int)serverSide.Code);
             Assert.Equal("bye", serverSide.Reason);
             Assert.True(serverSide.InitiatedByPeer);
 
-            WebSocketCloseStatus clientSide = await client.Completion.WithTimeout();
+            WebSocketCloseInfo clientSide = await client.Completion.WithTimeout();
             Assert.Equal(4000, (int)clientSide.Code);
             Assert.False(clientSide.InitiatedByPeer);
             Assert.Equal(WebSocketConnectionState.Closed, client.State);
@@ -49,7 +49,7 @@ public sealed class CloseHandshakeTests(LoopbackFixture fixture) : IClassFixture
         {
             WebSocketMessage? message = await client.ReceiveAsync().WithTimeout();
             Assert.Null(message);
-            WebSocketCloseStatus status = client.CloseStatus!.Value;
+            WebSocketCloseInfo status = client.CloseStatus!.Value;
             Assert.Equal(ClosingHandler.Code, (int)status.Code);
             Assert.Equal(ClosingHandler.Reason, status.Reason);
             Assert.True(status.InitiatedByPeer);
@@ -57,7 +57,7 @@ public sealed class CloseHandshakeTests(LoopbackFixture fixture) : IClassFixture
             Assert.Equal(WebSocketConnectionState.Closed, client.State);
         }
 
-        WebSocketCloseStatus serverSide = await handler.Closed.WithTimeout();
+        WebSocketCloseInfo serverSide = await handler.Closed.WithTimeout();
         Assert.Equal(ClosingHandler.Code, (int)serverSide.Code); // the client echoed the code
         Assert.False(serverSide.InitiatedByPeer);
     }
@@ -108,7 +108,7 @@ public sealed class CloseHandshakeTests(LoopbackFixture fixture) : IClassFixture
         await using WebSocketConnection client = await server.ConnectAsync("/abort");
         await client.SendTextAsync("abort please").WithTimeout();
         Assert.Null(await client.ReceiveAsync().WithTimeout());
-        WebSocketCloseStatus status = await client.Completion.WithTimeout();
+        WebSocketCloseInfo status = await client.Completion.WithTimeout();
         Assert.Equal(WebSocketCloseCode.AbnormalClosure, status.Code);
         Assert.True(status.InitiatedByPeer);
         Assert.Equal(WebSocketConnectionState.Aborted, client.State);
@@ -131,7 +131,7 @@ public sealed class CloseHandshakeTests(LoopbackFixture fixture) : IClassFixture
         Assert.Equal(ClosingHandler.Reason, close.CloseReason);
 
         // Stay silent: never send the close reply. The server gives up after CloseTimeout.
-        WebSocketCloseStatus status = await handler.Closed.WithTimeout(TimeSpan.FromSeconds(10));
+        WebSocketCloseInfo status = await handler.Closed.WithTimeout(TimeSpan.FromSeconds(10));
         TimeSpan elapsed = watch.Elapsed;
         Assert.Equal(WebSocketCloseCode.AbnormalClosure, status.Code);
         Assert.True(sinceBeforeTheClose.Elapsed >= ShortCloseTimeout - TimeSpan.FromMilliseconds(50), $"aborted after {sinceBeforeTheClose.Elapsed}: before CloseTimeout");
@@ -151,7 +151,7 @@ public sealed class CloseHandshakeTests(LoopbackFixture fixture) : IClassFixture
 
         var watch = Stopwatch.StartNew();
         await client.CloseAsync(WebSocketCloseCode.NormalClosure, "hello?").WithTimeout(TimeSpan.FromSeconds(10));
-        WebSocketCloseStatus status = await client.Completion.WithTimeout(TimeSpan.FromSeconds(10));
+        WebSocketCloseInfo status = await client.Completion.WithTimeout(TimeSpan.FromSeconds(10));
         TimeSpan elapsed = watch.Elapsed;
 
         Assert.Equal(WebSocketCloseCode.AbnormalClosure, status.Code);

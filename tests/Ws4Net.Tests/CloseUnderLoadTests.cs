@@ -51,7 +51,7 @@ public sealed class CloseUnderLoadTests : IAsyncLifetime
             await Task.Delay(500); // stop reading: the socket buffers fill up and the server's flooding write is left pending
             Task closing = client.CloseAsync((WebSocketCloseCode)4000, "stop").AsTask();
             await closing.WithTimeout();
-            WebSocketCloseStatus status = await client.Completion.WithTimeout();
+            WebSocketCloseInfo status = await client.Completion.WithTimeout();
             Assert.Equal(4000, (int)status.Code); // 1006 here means the server dropped its close echo
             Assert.Equal(WebSocketConnectionState.Closed, client.State);
         }
@@ -68,7 +68,7 @@ public sealed class CloseUnderLoadTests : IAsyncLifetime
 
         var watch = Stopwatch.StartNew();
         await raw.WriteAsync(RawClient.Frame(0x1, "unmasked"u8, mask: false));
-        WebSocketCloseStatus status = await handler.Closed.WithTimeout(CloseTimeout + TimeSpan.FromSeconds(10));
+        WebSocketCloseInfo status = await handler.Closed.WithTimeout(CloseTimeout + TimeSpan.FromSeconds(10));
         Assert.InRange(watch.Elapsed, TimeSpan.Zero, CloseTimeout + TimeSpan.FromSeconds(4));
         Assert.Equal(WebSocketCloseCode.ProtocolError, status.Code);
     }
@@ -84,7 +84,7 @@ public sealed class CloseUnderLoadTests : IAsyncLifetime
 
         var watch = Stopwatch.StartNew();
         await raw.WriteAsync(RawClient.Frame(0x8, new byte[] { 0x03, 0xE8 }));
-        WebSocketCloseStatus status = await handler.Closed.WithTimeout(CloseTimeout + TimeSpan.FromSeconds(10));
+        WebSocketCloseInfo status = await handler.Closed.WithTimeout(CloseTimeout + TimeSpan.FromSeconds(10));
         Assert.InRange(watch.Elapsed, TimeSpan.Zero, CloseTimeout + TimeSpan.FromSeconds(4));
         Assert.True(status.InitiatedByPeer);
     }

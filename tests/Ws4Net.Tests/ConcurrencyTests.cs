@@ -27,7 +27,7 @@ public sealed class ConcurrencyTests(LoopbackFixture fixture) : IClassFixture<Lo
             for (int seq = 0; seq < MessagesPerTask; seq++)
             {
                 ReceivedMessage message = Build(task, seq);
-                if (message.Type == WebSocketMessageType.Text)
+                if (message.Type == WebSocketMessageKind.Text)
                 {
                     await client.SendTextAsync(message.Text);
                 }
@@ -79,19 +79,19 @@ public sealed class ConcurrencyTests(LoopbackFixture fixture) : IClassFixture<Lo
                 text.Append((char)('a' + ((task + seq + text.Length) % 26))).Append('é');
             }
 
-            return new ReceivedMessage(WebSocketMessageType.Text, Encoding.UTF8.GetBytes(text.ToString()));
+            return new ReceivedMessage(WebSocketMessageKind.Text, Encoding.UTF8.GetBytes(text.ToString()));
         }
 
         byte[] data = new byte[Math.Max(size, 8)];
         random.NextBytes(data);
         BinaryPrimitives.WriteInt32BigEndian(data, task);
         BinaryPrimitives.WriteInt32BigEndian(data.AsSpan(4), seq);
-        return new ReceivedMessage(WebSocketMessageType.Binary, data);
+        return new ReceivedMessage(WebSocketMessageKind.Binary, data);
     }
 
     private static (int Task, int Seq) Identify(ReceivedMessage message)
     {
-        if (message.Type == WebSocketMessageType.Text)
+        if (message.Type == WebSocketMessageKind.Text)
         {
             string[] parts = message.Text.Split('|', 3);
             return (int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));

@@ -67,7 +67,7 @@ public sealed class DemoServerTests : IAsyncLifetime
         foreach (MessageCollector member in new[] { alice, bob })
         {
             List<ReceivedMessage> got = await member.NextAsync(lines.Length);
-            Assert.All(got, m => Assert.Equal(WebSocketMessageType.Text, m.Type));
+            Assert.All(got, m => Assert.Equal(WebSocketMessageKind.Text, m.Type));
             Assert.Equal(lines, got.Select(m => m.Text));
         }
 
@@ -142,7 +142,7 @@ public sealed class DemoServerTests : IAsyncLifetime
         foreach (MessageCollector member in members)
         {
             ReceivedMessage got = await member.NextAsync();
-            Assert.Equal(WebSocketMessageType.Binary, got.Type);
+            Assert.Equal(WebSocketMessageKind.Binary, got.Type);
             Assert.Equal(blob, got.Payload);
         }
 
@@ -150,7 +150,7 @@ public sealed class DemoServerTests : IAsyncLifetime
         foreach (MessageCollector member in members)
         {
             ReceivedMessage got = await member.NextAsync();
-            Assert.Equal(WebSocketMessageType.Text, got.Type);
+            Assert.Equal(WebSocketMessageKind.Text, got.Type);
             Assert.Equal("text too ✓", got.Text);
         }
 
@@ -169,10 +169,10 @@ public sealed class DemoServerTests : IAsyncLifetime
         await client.Connection.SendTextAsync("démo ✓").WithTimeout();
         await client.Connection.SendBinaryAsync(Payloads.Binary(1000)).WithTimeout();
         ReceivedMessage text = await client.NextAsync();
-        Assert.Equal(WebSocketMessageType.Text, text.Type);
+        Assert.Equal(WebSocketMessageKind.Text, text.Type);
         Assert.Equal("démo ✓", text.Text);
         ReceivedMessage binary = await client.NextAsync();
-        Assert.Equal(WebSocketMessageType.Binary, binary.Type);
+        Assert.Equal(WebSocketMessageKind.Binary, binary.Type);
         Assert.Equal(Payloads.Binary(1000), binary.Payload);
     }
 }

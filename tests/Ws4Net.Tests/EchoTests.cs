@@ -7,12 +7,12 @@ public sealed class EchoTests(LoopbackFixture fixture) : IClassFixture<LoopbackF
 {
     private const int SixteenMiB = 16 * 1024 * 1024;
 
-    public static TheoryData<bool, WebSocketMessageType, int> Cases()
+    public static TheoryData<bool, WebSocketMessageKind, int> Cases()
     {
-        var data = new TheoryData<bool, WebSocketMessageType, int>();
+        var data = new TheoryData<bool, WebSocketMessageKind, int>();
         foreach (bool secure in new[] { false, true })
         {
-            foreach (WebSocketMessageType type in new[] { WebSocketMessageType.Text, WebSocketMessageType.Binary })
+            foreach (WebSocketMessageKind type in new[] { WebSocketMessageKind.Text, WebSocketMessageKind.Binary })
             {
                 // 7-bit length limit, first 16-bit length, 16-bit limit, first 64-bit length, and a large message.
                 foreach (int size in new[] { 0, 125, 126, 65535, 65536, SixteenMiB })
@@ -27,13 +27,13 @@ public sealed class EchoTests(LoopbackFixture fixture) : IClassFixture<LoopbackF
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task Echo_ReturnsTheSameBytes(bool secure, WebSocketMessageType type, int size)
+    public async Task Echo_ReturnsTheSameBytes(bool secure, WebSocketMessageKind type, int size)
     {
         TestServer server = fixture.Get(secure);
         await using WebSocketConnection client = await server.ConnectAsync("/echo");
 
         byte[] expected;
-        if (type == WebSocketMessageType.Text)
+        if (type == WebSocketMessageKind.Text)
         {
             string text = Payloads.Utf8Text(size, seed: size);
             expected = Encoding.UTF8.GetBytes(text);
@@ -51,7 +51,7 @@ public sealed class EchoTests(LoopbackFixture fixture) : IClassFixture<LoopbackF
         Assert.True(reply.Value.EndOfMessage);
         Assert.Equal(expected.Length, reply.Value.Payload.Length);
         Assert.True(reply.Value.Payload.Span.SequenceEqual(expected), "payload differs");
-        if (type == WebSocketMessageType.Text)
+        if (type == WebSocketMessageKind.Text)
         {
             Assert.Equal(Encoding.UTF8.GetString(expected), reply.Value.GetText());
         }

@@ -13,13 +13,13 @@ public sealed class FragmentationTests(LoopbackFixture fixture) : IClassFixture<
         TestServer server = fixture.Get(secure);
         await using WebSocketConnection client = await server.ConnectAsync("/echo");
         byte[] whole = Payloads.Binary(300_000, seed: 3);
-        await client.SendAsync(whole.AsMemory(0, 1), WebSocketMessageType.Binary, false).WithTimeout();
-        await client.SendAsync(whole.AsMemory(1, 100_000), WebSocketMessageType.Binary, false).WithTimeout();
+        await client.SendAsync(whole.AsMemory(0, 1), WebSocketMessageKind.Binary, false).WithTimeout();
+        await client.SendAsync(whole.AsMemory(1, 100_000), WebSocketMessageKind.Binary, false).WithTimeout();
         await client.SendPingAsync("between fragments"u8.ToArray()).WithTimeout(); // control frames may interleave
-        await client.SendAsync(whole.AsMemory(100_001), WebSocketMessageType.Binary, true).WithTimeout();
+        await client.SendAsync(whole.AsMemory(100_001), WebSocketMessageKind.Binary, true).WithTimeout();
 
         WebSocketMessage? reply = await client.ReceiveAsync().WithTimeout();
-        Assert.Equal(WebSocketMessageType.Binary, reply!.Value.Type);
+        Assert.Equal(WebSocketMessageKind.Binary, reply!.Value.Type);
         Assert.True(reply.Value.EndOfMessage);
         Assert.True(reply.Value.Payload.Span.SequenceEqual(whole));
         await client.CloseAsync().WithTimeout();
@@ -55,16 +55,16 @@ public sealed class FragmentationTests(LoopbackFixture fixture) : IClassFixture<
     public async Task AnotherDataMessageWhileAFragmentedOneIsInProgress_WaitsBehindIt()
     {
         await using WebSocketConnection client = await fixture.Plain.ConnectAsync("/echo");
-        await client.SendAsync("part 1"u8.ToArray(), WebSocketMessageType.Binary, false).WithTimeout();
+        await client.SendAsync("part 1"u8.ToArray(), WebSocketMessageKind.Binary, false).WithTimeout();
 
         // A complete message from another caller is never encoded as a continuation: it is queued after the final fragment.
         await client.SendTextAsync("interloper").WithTimeout();
-        await client.SendAsync("part 2"u8.ToArray(), WebSocketMessageType.Binary, true).WithTimeout();
+        await client.SendAsync("part 2"u8.ToArray(), WebSocketMessageKind.Binary, true).WithTimeout();
         WebSocketMessage first = (await client.ReceiveAsync().WithTimeout())!.Value;
-        Assert.Equal(WebSocketMessageType.Binary, first.Type);
+        Assert.Equal(WebSocketMessageKind.Binary, first.Type);
         Assert.Equal("part 1part 2", Encoding.UTF8.GetString(first.Payload.Span));
         WebSocketMessage second = (await client.ReceiveAsync().WithTimeout())!.Value;
-        Assert.Equal(WebSocketMessageType.Text, second.Type);
+        Assert.Equal(WebSocketMessageKind.Text, second.Type);
         Assert.Equal("interloper", second.GetText());
         await client.CloseAsync().WithTimeout();
     }
@@ -103,7 +103,7 @@ public sealed class FragmentationTests(LoopbackFixture fixture) : IClassFixture<
         {
             WebSocketMessage? piece = await client.ReceiveAsync().WithTimeout();
             Assert.NotNull(piece);
-            Assert.Equal(WebSocketMessageType.Binary, piece.Value.Type);
+            Assert.Equal(WebSocketMessageKind.Binary, piece.Value.Type);
             assembled.Write(piece.Value.Payload.Span);
             pieces++;
             if (piece.Value.EndOfMessage)

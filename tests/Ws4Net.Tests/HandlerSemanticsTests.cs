@@ -58,7 +58,7 @@ public sealed class HandlerSemanticsTests(LoopbackFixture fixture) : IClassFixtu
             Assert.True(client.CloseStatus.Value.InitiatedByPeer);
         }
 
-        WebSocketCloseStatus serverSide = await handler.Closed.WithTimeout();
+        WebSocketCloseInfo serverSide = await handler.Closed.WithTimeout();
         Assert.Equal(WebSocketCloseCode.InternalError, serverSide.Code);
         Exception error = Assert.Single(handler.Errors);
         Assert.IsType<TestHandlerException>(error);
@@ -161,7 +161,7 @@ public sealed class HandlerSemanticsTests(LoopbackFixture fixture) : IClassFixtu
         TestServer server = fixture.Plain;
         await using WebSocketConnection first = await server.ConnectAsync("/echo");
         await using WebSocketConnection second = await server.ConnectAsync("/echo");
-        Task<WebSocketCloseStatus> running = first.RunAsync(handler);
+        Task<WebSocketCloseInfo> running = first.RunAsync(handler);
         await handler.Opened.WithTimeout();
         Assert.Same(first, handler.Connection);
         await Assert.ThrowsAsync<InvalidOperationException>(() => second.RunAsync(handler));

@@ -21,7 +21,7 @@ public sealed class InMemoryWebSocketTests
             Task<WebSocketMessage?> atServer = server.ReceiveAsync().AsTask();
             await client.SendBinaryAsync(payload).WithTimeout();
             WebSocketMessage received = (await atServer.WithTimeout())!.Value;
-            Assert.Equal(WebSocketMessageType.Binary, received.Type);
+            Assert.Equal(WebSocketMessageKind.Binary, received.Type);
             Assert.True(received.Payload.Span.SequenceEqual(payload));
 
             string text = new('é', size / 2);
@@ -48,8 +48,8 @@ public sealed class InMemoryWebSocketTests
             Task closing = client.CloseAsync((WebSocketCloseCode)4100, "pipe bye").AsTask();
             Assert.Null(await serverSees.WithTimeout());
             await closing.WithTimeout();
-            WebSocketCloseStatus atServer = await server.Completion.WithTimeout();
-            WebSocketCloseStatus atClient = await client.Completion.WithTimeout();
+            WebSocketCloseInfo atServer = await server.Completion.WithTimeout();
+            WebSocketCloseInfo atClient = await client.Completion.WithTimeout();
             Assert.Equal((WebSocketCloseCode)4100, atServer.Code);
             Assert.Equal("pipe bye", atServer.Reason);
             Assert.True(atServer.InitiatedByPeer);
@@ -67,7 +67,7 @@ public sealed class InMemoryWebSocketTests
         await using (client)
         await using (server)
         {
-            Task<WebSocketCloseStatus> running = server.RunAsync(new UpperCaseEcho());
+            Task<WebSocketCloseInfo> running = server.RunAsync(new UpperCaseEcho());
             await client.SendTextAsync("shout").WithTimeout();
             WebSocketMessage reply = (await client.ReceiveAsync().WithTimeout())!.Value;
             Assert.Equal("SHOUT", Encoding.UTF8.GetString(reply.Payload.Span));

@@ -51,7 +51,7 @@ public sealed class KeepAliveTests
             }
         });
 
-        WebSocketCloseStatus status = await server.Completion.WithTimeout(TimeSpan.FromSeconds(10));
+        WebSocketCloseInfo status = await server.Completion.WithTimeout(TimeSpan.FromSeconds(10));
         // The server sent its close (1011) and, the peer not answering, aborted after the close timeout.
         Assert.Equal(WebSocketCloseCode.AbnormalClosure, status.Code);
         await reading.WithTimeout();

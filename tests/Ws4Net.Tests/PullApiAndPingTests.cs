@@ -111,7 +111,7 @@ public sealed class PullApiAndPingTests : IAsyncLifetime
         await using (client)
         {
             var clientHandler = new RecordingHandler();
-            Task<WebSocketCloseStatus> running = client.RunAsync(clientHandler);
+            Task<WebSocketCloseInfo> running = client.RunAsync(clientHandler);
             await clientHandler.Opened.WithTimeout();
 
             byte[][] payloads = [Encoding.UTF8.GetBytes("ping-1"), [], Payloads.Binary(125, seed: 7)];
@@ -139,7 +139,7 @@ public sealed class PullApiAndPingTests : IAsyncLifetime
     public async Task WebSocketClientRunAsync_HandlerPingsOnOpen_AndClosesOnPong()
     {
         var handler = new PingThenCloseHandler();
-        WebSocketCloseStatus status = await WebSocketClient.RunAsync(_plain.Uri("/echo"), handler, _plain.ClientOptions()).WithTimeout();
+        WebSocketCloseInfo status = await WebSocketClient.RunAsync(_plain.Uri("/echo"), handler, _plain.ClientOptions()).WithTimeout();
         Assert.Equal(WebSocketCloseCode.NormalClosure, status.Code);
         Assert.False(status.InitiatedByPeer); // our close; the code is the one the server echoed (RFC 6455 §7.1.5)
         Assert.Equal("ws4net-ping"u8.ToArray(), handler.Pong);
@@ -174,8 +174,8 @@ public sealed class PullApiAndPingTests : IAsyncLifetime
     private sealed class BurstHandler(int count) : WebSocketHandler
     {
         public static ReceivedMessage Message(int i) => i % 2 == 0
-            ? new ReceivedMessage(WebSocketMessageType.Text, Encoding.UTF8.GetBytes($"text #{i} ✓"))
-            : new ReceivedMessage(WebSocketMessageType.Binary, Payloads.Binary(i * 37, seed: i));
+            ? new ReceivedMessage(WebSocketMessageKind.Text, Encoding.UTF8.GetBytes($"text #{i} ✓"))
+            : new ReceivedMessage(WebSocketMessageKind.Binary, Payloads.Binary(i * 37, seed: i));
 
         protected override async ValueTask OnOpenAsync()
         {

@@ -191,7 +191,7 @@ public sealed class ReconnectingClientTests
         RecordingHandler handler = await server.HandlerAsync<RecordingHandler>(id);
 
         await client.CloseAsync(WebSocketCloseCode.GoingAway, "bye").WithTimeout();
-        WebSocketCloseStatus seen = await handler.Closed.WithTimeout();
+        WebSocketCloseInfo seen = await handler.Closed.WithTimeout();
         Assert.Equal(WebSocketCloseCode.GoingAway, seen.Code);
         Assert.Equal(ReconnectingWebSocketState.Closed, client.State);
         Assert.Equal(1, client.ConnectCount);

@@ -32,7 +32,7 @@ public sealed class SendTimeoutTests
         Assert.StartsWith("HTTP/1.1 101", Encoding.ASCII.GetString(head, 0, read), StringComparison.Ordinal);
 
         WebSocketConnection connection = await opened.Task.WithTimeout();
-        WebSocketCloseStatus status = await connection.Completion.WithTimeout(TimeSpan.FromSeconds(30));
+        WebSocketCloseInfo status = await connection.Completion.WithTimeout(TimeSpan.FromSeconds(30));
         Assert.Equal(WebSocketCloseCode.AbnormalClosure, status.Code);
         Assert.Equal(WebSocketConnectionState.Aborted, connection.State);
     }

@@ -42,7 +42,7 @@ public sealed class ShutdownTests
         foreach (MessageCollector reader in readers)
         {
             await reader.Loop.WithTimeout();
-            WebSocketCloseStatus status = await reader.Connection.Completion.WithTimeout();
+            WebSocketCloseInfo status = await reader.Connection.Completion.WithTimeout();
             Assert.Equal(WebSocketCloseCode.GoingAway, status.Code);
             Assert.True(status.InitiatedByPeer);
             Assert.Equal(WebSocketConnectionState.Closed, reader.Connection.State);
@@ -51,7 +51,7 @@ public sealed class ShutdownTests
 
         foreach (RecordingHandler handler in handlers)
         {
-            WebSocketCloseStatus status = await handler.Closed.WithTimeout();
+            WebSocketCloseInfo status = await handler.Closed.WithTimeout();
             Assert.Equal(WebSocketCloseCode.GoingAway, status.Code);
             Assert.False(status.InitiatedByPeer);
             Assert.Equal(1, handler.CloseCount);

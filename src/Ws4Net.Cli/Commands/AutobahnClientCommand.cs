@@ -50,7 +50,7 @@ public static class AutobahnClientCommand
                 string escapedAgent = Uri.EscapeDataString(agentName);
                 for (int i = 1; i <= count; i++)
                 {
-                    WebSocketCloseStatus status = await RunCaseAsync(new Uri($"{baseUrl}/runCase?case={i}&agent={escapedAgent}"), options, cancellationToken).ConfigureAwait(false);
+                    WebSocketCloseInfo status = await RunCaseAsync(new Uri($"{baseUrl}/runCase?case={i}&agent={escapedAgent}"), options, cancellationToken).ConfigureAwait(false);
                     Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"case {i}/{count}: closed {(int)status.Code}"));
                 }
 
@@ -87,7 +87,7 @@ public static class AutobahnClientCommand
         return count;
     }
 
-    private static async Task<WebSocketCloseStatus> RunCaseAsync(Uri uri, WebSocketClientOptions options, CancellationToken cancellationToken)
+    private static async Task<WebSocketCloseInfo> RunCaseAsync(Uri uri, WebSocketClientOptions options, CancellationToken cancellationToken)
     {
         WebSocketConnection connection;
         try
@@ -98,7 +98,7 @@ public static class AutobahnClientCommand
         {
             // Some cases fail the opening handshake on purpose; the report records it.
             Console.Out.WriteLine($"handshake refused: {handshake.Reason}");
-            return new WebSocketCloseStatus(WebSocketCloseCode.AbnormalClosure, handshake.Reason, true);
+            return new WebSocketCloseInfo(WebSocketCloseCode.AbnormalClosure, handshake.Reason, true);
         }
 
         await using (connection.ConfigureAwait(false))

@@ -52,7 +52,7 @@ public static class ConnectCommand
                     + (connection.Subprotocol is { } sp ? $" (subprotocol {sp})" : string.Empty)
                     + (connection.PerMessageDeflate is { } deflate ? $" ({deflate})" : string.Empty));
                 var printer = new ConsoleHandler();
-                Task<WebSocketCloseStatus> run = connection.RunAsync(printer, CancellationToken.None);
+                Task<WebSocketCloseInfo> run = connection.RunAsync(printer, CancellationToken.None);
                 Task typer = SendTypedLinesAsync(connection, printer, cancellationToken);
                 Task first = await Task.WhenAny(run, typer).ConfigureAwait(false);
                 if (first == typer && connection.State == WebSocketConnectionState.Open)
@@ -60,7 +60,7 @@ public static class ConnectCommand
                     await connection.CloseAsync(WebSocketCloseCode.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
                 }
 
-                WebSocketCloseStatus status = await run.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+                WebSocketCloseInfo status = await run.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
                 string name = Enum.IsDefined(status.Code) ? $" ({status.Code})" : string.Empty;
                 Console.Out.WriteLine($"closed: {(int)status.Code}{name} {status.Reason}".TrimEnd());
                 bool clean = !status.InitiatedByPeer

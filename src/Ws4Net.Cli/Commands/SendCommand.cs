@@ -123,7 +123,7 @@ public static class SendCommand
                     return 1;
                 }
 
-                WebSocketCloseStatus status = await connection.Completion.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+                WebSocketCloseInfo status = await connection.Completion.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
                 return status.Code is WebSocketCloseCode.NormalClosure or WebSocketCloseCode.GoingAway ? 0 : 1;
             }
         });

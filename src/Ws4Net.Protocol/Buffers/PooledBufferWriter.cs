@@ -7,7 +7,7 @@ namespace Ws4Net.Protocol.Buffers;
 /// holds no array until first written to and gives it back on <see cref="Reset"/>, so an idle owner
 /// holds no buffer. Growth doubles (minimum 4 KiB). Not thread-safe.
 /// </summary>
-public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private const int MinimumSize = 4096;
     private byte[]? _buffer;

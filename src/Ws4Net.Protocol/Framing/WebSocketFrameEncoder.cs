@@ -6,7 +6,7 @@ namespace Ws4Net.Protocol.Framing;
 /// Writes frame headers (RFC 6455 §5.2) with the minimal length encoding: 7-bit lengths up to 125
 /// bytes, 16-bit up to 65,535, 64-bit above. Stateless and thread-safe; allocates nothing.
 /// </summary>
-public static class WebSocketFrameEncoder
+internal static class WebSocketFrameEncoder
 {
     /// <summary>The largest frame header: 2 + 8 (64-bit length) + 4 (masking key) bytes.</summary>
     public const int MaxHeaderLength = 14;

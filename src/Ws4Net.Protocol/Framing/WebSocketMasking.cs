@@ -15,7 +15,7 @@ namespace Ws4Net.Protocol.Framing;
 /// index, within the frame payload, of the first byte of <c>data</c>: payload byte <c>i</c> is XORed
 /// with key byte <c>i % 4</c>, so a payload processed in several chunks stays correct.
 /// </remarks>
-public static class WebSocketMasking
+internal static class WebSocketMasking
 {
     /// <summary>Masks or unmasks <paramref name="data"/> in place.</summary>
     /// <param name="data">Payload bytes, modified in place.</param>

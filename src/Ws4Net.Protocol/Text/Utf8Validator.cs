@@ -14,7 +14,7 @@ namespace Ws4Net.Protocol.Text;
 /// The bulk of each chunk is checked with the vectorized <see cref="Utf8.IsValid(ReadOnlySpan{byte})"/>;
 /// only the bytes around chunk boundaries go through the byte-at-a-time state machine.
 /// </remarks>
-public struct Utf8Validator
+internal struct Utf8Validator
 {
     private int _remaining;   // continuation bytes still expected for the current code point
     private byte _lower;      // allowed range for the NEXT continuation byte

@@ -11,7 +11,7 @@ public sealed class ReconnectingStateChangedEventArgs(
     ReconnectingWebSocketState state,
     int attempt,
     WebSocketConnectException? connectError,
-    WebSocketCloseStatus? closeStatus) : EventArgs
+    WebSocketCloseInfo? closeStatus) : EventArgs
 {
     /// <summary>Gets the state before the change.</summary>
     public ReconnectingWebSocketState PreviousState { get; } = previousState;
@@ -26,5 +26,5 @@ public sealed class ReconnectingStateChangedEventArgs(
     public WebSocketConnectException? ConnectError { get; } = connectError;
 
     /// <summary>Gets the close status of the connection whose end caused the change, or <see langword="null"/>.</summary>
-    public WebSocketCloseStatus? CloseStatus { get; } = closeStatus;
+    public WebSocketCloseInfo? CloseStatus { get; } = closeStatus;
 }

@@ -24,7 +24,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
     private readonly ReconnectingWebSocketClientOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly Queue<(byte[] Payload, WebSocketMessageType Type)> _buffer = new();
+    private readonly Queue<(byte[] Payload, WebSocketMessageKind Type)> _buffer = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,7 +36,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
     private volatile bool _closeRequested;
     private volatile WebSocketConnection? _connection;
     private ReconnectingWebSocketState _state;
-    private WebSocketCloseStatus? _lastCloseStatus;
+    private WebSocketCloseInfo? _lastCloseStatus;
     private WebSocketConnectException? _lastConnectError;
     private Exception? _fault;
 
@@ -98,7 +98,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
     }
 
     /// <summary>Gets the close status of the last connection that ended, or <see langword="null"/>.</summary>
-    public WebSocketCloseStatus? LastCloseStatus => _lastCloseStatus;
+    public WebSocketCloseInfo? LastCloseStatus => _lastCloseStatus;
 
     /// <summary>Gets the last connect failure, or <see langword="null"/> (cleared by a successful connect).</summary>
     public WebSocketConnectException? LastConnectError => _lastConnectError;
@@ -141,7 +141,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
     public ValueTask<bool> SendTextAsync(string text, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, cancellationToken);
+        return SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageKind.Text, cancellationToken);
     }
 
     /// <summary>Sends a binary message, or buffers a copy of it while disconnected.</summary>
@@ -150,7 +150,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
     /// <returns><see langword="true"/> when sent or buffered; <see langword="false"/> when the buffer refused it.</returns>
     /// <exception cref="InvalidOperationException">The client is closed.</exception>
     public ValueTask<bool> SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-        => SendAsync(data.ToArray(), WebSocketMessageType.Binary, cancellationToken);
+        => SendAsync(data.ToArray(), WebSocketMessageKind.Binary, cancellationToken);
 
     /// <summary>Stops the client for good: no reconnect follows; the open connection (if any) is closed with <paramref name="code"/>.</summary>
     /// <param name="code">The close code (default 1000).</param>
@@ -204,7 +204,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
         }
     }
 
-    private async ValueTask<bool> SendAsync(byte[] payload, WebSocketMessageType type, CancellationToken cancellationToken)
+    private async ValueTask<bool> SendAsync(byte[] payload, WebSocketMessageKind type, CancellationToken cancellationToken)
     {
         if (State == ReconnectingWebSocketState.Closed || _closeRequested)
         {
@@ -235,7 +235,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
         }
     }
 
-    private bool Enqueue(byte[] payload, WebSocketMessageType type)
+    private bool Enqueue(byte[] payload, WebSocketMessageKind type)
     {
         lock (_buffer)
         {
@@ -269,7 +269,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
     {
         while (true)
         {
-            (byte[] Payload, WebSocketMessageType Type) next;
+            (byte[] Payload, WebSocketMessageKind Type) next;
             lock (_buffer)
             {
                 if (!_buffer.TryPeek(out next))
@@ -352,7 +352,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
                 }
 
                 failures = 0;
-                WebSocketCloseStatus status = await ReceiveUntilClosedAsync(connection).ConfigureAwait(false);
+                WebSocketCloseInfo status = await ReceiveUntilClosedAsync(connection).ConfigureAwait(false);
                 await _sendLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
                 _connection = null;
                 _sendLock.Release();
@@ -433,7 +433,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
         }
     }
 
-    private async Task<WebSocketCloseStatus> ReceiveUntilClosedAsync(WebSocketConnection connection)
+    private async Task<WebSocketCloseInfo> ReceiveUntilClosedAsync(WebSocketConnection connection)
     {
         try
         {
@@ -469,7 +469,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
         }
     }
 
-    private bool ShouldReconnect(WebSocketCloseStatus status)
+    private bool ShouldReconnect(WebSocketCloseInfo status)
     {
         int code = (int)status.Code;
         bool rejection = status.InitiatedByPeer && (code == 1008 || code is >= 4000 and <= 4999);
@@ -491,7 +491,7 @@ public sealed partial class ReconnectingWebSocketClient : IAsyncDisposable
         }
     }
 
-    private void SetState(ReconnectingWebSocketState state, int attempt, WebSocketConnectException? error, WebSocketCloseStatus? status)
+    private void SetState(ReconnectingWebSocketState state, int attempt, WebSocketConnectException? error, WebSocketCloseInfo? status)
     {
         ReconnectingWebSocketState previous;
         lock (_stateLock)

@@ -79,7 +79,7 @@ public static partial class WebSocketClient
     /// <returns>The close status once the handler's <c>OnCloseAsync</c> has run.</returns>
     /// <exception cref="WebSocketConnectException">The connection could not be opened (the handler is not called).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled before the connection opened.</exception>
-    public static async Task<WebSocketCloseStatus> RunAsync(Uri uri, WebSocketHandler handler, WebSocketClientOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<WebSocketCloseInfo> RunAsync(Uri uri, WebSocketHandler handler, WebSocketClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
         await using WebSocketConnection connection = await ConnectAsync(uri, options, cancellationToken).ConfigureAwait(false);

@@ -13,11 +13,11 @@ internal readonly struct DeferredMessage
 {
     private readonly byte[]? _buffer;
     private readonly int _length;
-    private readonly WebSocketMessageType _type;
+    private readonly WebSocketMessageKind _type;
     private readonly bool? _compress;
     private readonly WebSocketPreparedMessage? _prepared;
 
-    private DeferredMessage(byte[]? buffer, int length, WebSocketMessageType type, bool? compress, WebSocketPreparedMessage? prepared, long size)
+    private DeferredMessage(byte[]? buffer, int length, WebSocketMessageKind type, bool? compress, WebSocketPreparedMessage? prepared, long size)
     {
         _buffer = buffer;
         _length = length;
@@ -53,7 +53,7 @@ internal readonly struct DeferredMessage
                 ReadOnlySpan<char> text = request.Kind == SendKind.String ? request.Text.AsSpan() : request.Chars.Span;
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, Encoding.UTF8.GetMaxByteCount(text.Length)));
                 int length = Encoding.UTF8.GetBytes(text, buffer);
-                return new DeferredMessage(buffer, length, WebSocketMessageType.Text, request.Compress, null, size);
+                return new DeferredMessage(buffer, length, WebSocketMessageKind.Text, request.Compress, null, size);
             }
         }
     }

@@ -16,7 +16,7 @@ internal enum SendKind : byte
 internal struct SendRequest
 {
     public SendKind Kind;
-    public WebSocketMessageType MessageType;
+    public WebSocketMessageKind MessageType;
     public bool EndOfMessage;
     public bool? Compress;
     public ReadOnlyMemory<byte> Data;
@@ -25,14 +25,14 @@ internal struct SendRequest
     public WebSocketPreparedMessage? Prepared;
     public object? Owner;
 
-    public static SendRequest ForBytes(ReadOnlyMemory<byte> data, WebSocketMessageType type, bool? compress)
+    public static SendRequest ForBytes(ReadOnlyMemory<byte> data, WebSocketMessageKind type, bool? compress)
         => new() { Kind = SendKind.Bytes, MessageType = type, EndOfMessage = true, Compress = compress, Data = data };
 
     public static SendRequest ForString(string text)
-        => new() { Kind = SendKind.String, MessageType = WebSocketMessageType.Text, EndOfMessage = true, Text = text };
+        => new() { Kind = SendKind.String, MessageType = WebSocketMessageKind.Text, EndOfMessage = true, Text = text };
 
     public static SendRequest ForChars(ReadOnlyMemory<char> text, bool endOfMessage)
-        => new() { Kind = SendKind.Chars, MessageType = WebSocketMessageType.Text, EndOfMessage = endOfMessage, Chars = text };
+        => new() { Kind = SendKind.Chars, MessageType = WebSocketMessageKind.Text, EndOfMessage = endOfMessage, Chars = text };
 
     public static SendRequest ForPrepared(WebSocketPreparedMessage message)
         => new() { Kind = SendKind.Prepared, MessageType = message.Type, EndOfMessage = true, Prepared = message, Compress = message.Compress };

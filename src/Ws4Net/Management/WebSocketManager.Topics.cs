@@ -133,7 +133,7 @@ public sealed partial class WebSocketManager
     /// <param name="except">A subscriber to skip, or <see langword="null"/>.</param>
     /// <returns>The per-subscriber outcome counts.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="topic"/> is null.</exception>
-    public WebSocketBroadcastResult Publish(string topic, ReadOnlySpan<byte> data, WebSocketMessageType messageType, WebSocketConnection? except = null)
+    public WebSocketBroadcastResult Publish(string topic, ReadOnlySpan<byte> data, WebSocketMessageKind messageType, WebSocketConnection? except = null)
     {
         ArgumentNullException.ThrowIfNull(topic);
         if (!_topics.ContainsKey(topic))

@@ -177,7 +177,7 @@ public sealed partial class WebSocketManager
     /// <param name="messageType">Text (the payload must be UTF-8) or binary.</param>
     /// <param name="except">A connection to skip, or <see langword="null"/>.</param>
     /// <returns>The per-recipient outcome counts.</returns>
-    public WebSocketBroadcastResult Broadcast(ReadOnlySpan<byte> data, WebSocketMessageType messageType, WebSocketConnection? except = null)
+    public WebSocketBroadcastResult Broadcast(ReadOnlySpan<byte> data, WebSocketMessageKind messageType, WebSocketConnection? except = null)
     {
         using WebSocketPreparedMessage message = WebSocketPreparedMessage.Create(messageType, data);
         return Broadcast(message, except);

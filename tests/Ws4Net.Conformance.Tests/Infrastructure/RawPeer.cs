@@ -571,7 +571,7 @@ public sealed class RawPeer : IAsyncDisposable
     }
 
     /// <summary>Gets how the endpoint under test ended the connection (waits for it, bounded).</summary>
-    public async Task<WebSocketCloseStatus> UnderTestStatusAsync(TimeSpan? timeout = null)
+    public async Task<WebSocketCloseInfo> UnderTestStatusAsync(TimeSpan? timeout = null)
     {
         WebSocketConnection connection = await UnderTestConnection().WaitAsync(Timeouts.Frame);
         try
@@ -593,7 +593,7 @@ public sealed class RawPeer : IAsyncDisposable
     {
         await ExpectCloseAsync(code, timeout);
         await ExpectTcpClosedAsync();
-        WebSocketCloseStatus status = await UnderTestStatusAsync();
+        WebSocketCloseInfo status = await UnderTestStatusAsync();
         Assert.Equal((WebSocketCloseCode)code, status.Code);
     }
 
@@ -614,7 +614,7 @@ public sealed class RawPeer : IAsyncDisposable
             await ExpectTcpClosedAsync(Timeouts.CloseTimeout + TimeSpan.FromSeconds(1));
         }
 
-        WebSocketCloseStatus status = await UnderTestStatusAsync();
+        WebSocketCloseInfo status = await UnderTestStatusAsync();
         Assert.Equal((WebSocketCloseCode)(sentCode ?? 1005), status.Code);
     }
 

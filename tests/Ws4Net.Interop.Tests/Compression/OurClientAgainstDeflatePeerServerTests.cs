@@ -36,14 +36,14 @@ public abstract class OurClientAgainstDeflatePeerServerTests(DeflatePeerServerFi
         {
             string text = compressible ? Compressible(size) : Payloads.Text(size);
             await connection.SendTextAsync(text).AsTask().WaitAsync(Timeouts.Step);
-            (WebSocketMessageType type, byte[] echo) = await ReceiveAsync(connection, $"text {size}");
-            Assert.Equal(WebSocketMessageType.Text, type);
+            (WebSocketMessageKind type, byte[] echo) = await ReceiveAsync(connection, $"text {size}");
+            Assert.Equal(WebSocketMessageKind.Text, type);
             Assert.Equal(text, Encoding.UTF8.GetString(echo));
 
             byte[] binary = compressible ? Encoding.UTF8.GetBytes(Compressible(size)) : Payloads.Binary(size);
             await connection.SendBinaryAsync(binary).AsTask().WaitAsync(Timeouts.Step);
             (type, echo) = await ReceiveAsync(connection, $"binary {size}");
-            Assert.Equal(WebSocketMessageType.Binary, type);
+            Assert.Equal(WebSocketMessageKind.Binary, type);
             Assert.True(echo.AsSpan().SequenceEqual(binary), $"binary {size}: {Payloads.Difference(binary, echo)}");
         }
 
@@ -86,7 +86,7 @@ public abstract class OurClientAgainstDeflatePeerServerTests(DeflatePeerServerFi
         byte[][] messages = [Encoding.UTF8.GetBytes(Compressible(5000)), [], [], Payloads.Binary(3000), [], Encoding.UTF8.GetBytes(Compressible(7000))];
         for (int i = 0; i < messages.Length; i++)
         {
-            await connection.SendAsync(messages[i], WebSocketMessageType.Binary, true, compress: i != 3).AsTask().WaitAsync(Timeouts.Step);
+            await connection.SendAsync(messages[i], WebSocketMessageKind.Binary, WebSocketSendFlags.EndOfMessage | (i != 3 ? WebSocketSendFlags.ForceCompression : WebSocketSendFlags.DisableCompression)).AsTask().WaitAsync(Timeouts.Step);
             (_, byte[] echo) = await ReceiveAsync(connection, $"message {i}");
             Assert.True(echo.AsSpan().SequenceEqual(messages[i]), $"message {i}: {Payloads.Difference(messages[i], echo)}");
         }
@@ -100,13 +100,13 @@ public abstract class OurClientAgainstDeflatePeerServerTests(DeflatePeerServerFi
         await using ConnectionLease lease = await ConnectAsync(new PerMessageDeflateOptions { Threshold = 0 }).WaitAsync(Timeouts.Step);
         WebSocketConnection connection = lease.Connection;
         byte[] whole = Encoding.UTF8.GetBytes(Compressible(200_000));
-        await connection.SendAsync(whole.AsMemory(0, 70_000), WebSocketMessageType.Text, false, compress: true).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(whole.AsMemory(0, 70_000), WebSocketMessageKind.Text, WebSocketSendFlags.ForceCompression).AsTask().WaitAsync(Timeouts.Step);
         await connection.SendPingAsync("between fragments"u8.ToArray()).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(whole.AsMemory(70_000, 100_000), WebSocketMessageType.Text, false).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Text, false).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(whole.AsMemory(170_000), WebSocketMessageType.Text, true).AsTask().WaitAsync(Timeouts.Step);
-        (WebSocketMessageType type, byte[] echo) = await ReceiveAsync(connection, "fragmented text");
-        Assert.Equal(WebSocketMessageType.Text, type);
+        await connection.SendAsync(whole.AsMemory(70_000, 100_000), WebSocketMessageKind.Text, false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageKind.Text, false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(whole.AsMemory(170_000), WebSocketMessageKind.Text, true).AsTask().WaitAsync(Timeouts.Step);
+        (WebSocketMessageKind type, byte[] echo) = await ReceiveAsync(connection, "fragmented text");
+        Assert.Equal(WebSocketMessageKind.Text, type);
         Assert.True(echo.AsSpan().SequenceEqual(whole), Payloads.Difference(whole, echo));
         await EchoSeveralAsync(connection);
         await CloseAsync(connection);
@@ -119,9 +119,9 @@ public abstract class OurClientAgainstDeflatePeerServerTests(DeflatePeerServerFi
         await using ConnectionLease lease = await ConnectAsync(new PerMessageDeflateOptions { Threshold = 0 }).WaitAsync(Timeouts.Step);
         WebSocketConnection connection = lease.Connection;
         byte[] whole = Encoding.UTF8.GetBytes(Compressible(30_000));
-        await connection.SendAsync(whole.AsMemory(0, 10_000), WebSocketMessageType.Binary, false, compress: true).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(whole.AsMemory(10_000), WebSocketMessageType.Binary, false).AsTask().WaitAsync(Timeouts.Step);
-        await connection.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Binary, true).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(whole.AsMemory(0, 10_000), WebSocketMessageKind.Binary, WebSocketSendFlags.ForceCompression).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(whole.AsMemory(10_000), WebSocketMessageKind.Binary, false).AsTask().WaitAsync(Timeouts.Step);
+        await connection.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageKind.Binary, true).AsTask().WaitAsync(Timeouts.Step);
         (_, byte[] echo) = await ReceiveAsync(connection, "fragments ending with an empty part");
         Assert.True(echo.AsSpan().SequenceEqual(whole), Payloads.Difference(whole, echo));
         await EchoSeveralAsync(connection);
@@ -144,7 +144,7 @@ public abstract class OurClientAgainstDeflatePeerServerTests(DeflatePeerServerFi
         }
     }
 
-    private async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveAsync(WebSocketConnection connection, string what)
+    private async Task<(WebSocketMessageKind Type, byte[] Payload)> ReceiveAsync(WebSocketConnection connection, string what)
     {
         WebSocketMessage? message = await connection.ReceiveAsync().AsTask().WaitAsync(Timeouts.Step);
         Assert.True(message.HasValue, $"{peer.Name} closed instead of echoing {what} ({connection.CloseStatus}).\n{peer.Transcript}");
@@ -161,7 +161,7 @@ public abstract class OurClientAgainstDeflatePeerServerTests(DeflatePeerServerFi
     private async Task CloseAsync(WebSocketConnection connection)
     {
         await connection.CloseAsync(WebSocketCloseCode.NormalClosure, "bye").AsTask().WaitAsync(Timeouts.Step);
-        WebSocketCloseStatus status = await connection.Completion.WaitAsync(Timeouts.Step);
+        WebSocketCloseInfo status = await connection.Completion.WaitAsync(Timeouts.Step);
         Assert.Equal(WebSocketCloseCode.NormalClosure, status.Code);
     }
 

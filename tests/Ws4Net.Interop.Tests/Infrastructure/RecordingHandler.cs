@@ -6,24 +6,24 @@ namespace Ws4Net.Interop.Tests.Infrastructure;
 /// <summary>A handler that records what arrives, so a test can await messages and pongs in order.</summary>
 internal sealed class RecordingHandler : WebSocketHandler
 {
-    private readonly Channel<(WebSocketMessageType Type, byte[] Payload, bool EndOfMessage)> _messages = Channel.CreateUnbounded<(WebSocketMessageType, byte[], bool)>();
+    private readonly Channel<(WebSocketMessageKind Type, byte[] Payload, bool EndOfMessage)> _messages = Channel.CreateUnbounded<(WebSocketMessageKind, byte[], bool)>();
     private readonly Channel<byte[]> _pongs = Channel.CreateUnbounded<byte[]>();
     private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<WebSocketCloseStatus> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<WebSocketCloseInfo> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _closeCalls;
     private int _errors;
 
     public Task Opened => _opened.Task;
 
-    public Task<WebSocketCloseStatus> Closed => _closed.Task;
+    public Task<WebSocketCloseInfo> Closed => _closed.Task;
 
     public int CloseCalls => Volatile.Read(ref _closeCalls);
 
     public int Errors => Volatile.Read(ref _errors);
 
-    public async Task<(WebSocketMessageType Type, byte[] Payload)> NextMessageAsync(TimeSpan timeout)
+    public async Task<(WebSocketMessageKind Type, byte[] Payload)> NextMessageAsync(TimeSpan timeout)
     {
-        (WebSocketMessageType type, byte[] payload, bool end) = await _messages.Reader.ReadAsync().AsTask().WaitAsync(timeout).ConfigureAwait(false);
+        (WebSocketMessageKind type, byte[] payload, bool end) = await _messages.Reader.ReadAsync().AsTask().WaitAsync(timeout).ConfigureAwait(false);
         Assert.True(end, "The connection delivered a fragment although DeliverFragments is off.");
         return (type, payload);
     }
@@ -49,7 +49,7 @@ internal sealed class RecordingHandler : WebSocketHandler
         return ValueTask.CompletedTask;
     }
 
-    protected override ValueTask OnCloseAsync(WebSocketCloseStatus status)
+    protected override ValueTask OnCloseAsync(WebSocketCloseInfo status)
     {
         Interlocked.Increment(ref _closeCalls);
         _closed.TrySetResult(status);

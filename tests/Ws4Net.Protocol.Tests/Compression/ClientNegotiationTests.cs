@@ -84,7 +84,7 @@ public sealed class ClientNegotiationTests
         byte[] block = DeflateKit.RandomBytes((1 << bits) + 100, bits);
         byte[] message = [.. block, .. block];
         var wire = new ArrayBufferWriter<byte>();
-        client.WriteMessage(wire, WebSocketMessageType.Binary, message, compress: true);
+        client.WriteMessage(wire, WebSocketMessageKind.Binary, message, compress: true);
         WireFrame frame = Assert.Single(WireFrame.ParseAll(wire.WrittenSpan));
         if (bits < 15)
         {
@@ -268,7 +268,7 @@ public sealed class ClientNegotiationTests
             var wire = new ArrayBufferWriter<byte>();
             foreach (byte[] m in messages)
             {
-                tx.WriteMessage(wire, WebSocketMessageType.Binary, m, compress: true);
+                tx.WriteMessage(wire, WebSocketMessageKind.Binary, m, compress: true);
             }
 
             Memory<byte> input = wire.WrittenSpan.ToArray();

@@ -93,7 +93,7 @@ public sealed class CompressedRoundTripTests
         byte[][] messages = [DeflateKit.CompressibleText(3000, 1), DeflateKit.RandomBytes(500, 2), DeflateKit.CompressibleText(300, 3), DeflateKit.RandomBytes(1, 4)];
         foreach (byte[] m in messages)
         {
-            server.WriteMessage(wire, WebSocketMessageType.Binary, m);
+            server.WriteMessage(wire, WebSocketMessageKind.Binary, m);
         }
 
         List<WireFrame> frames = WireFrame.ParseAll(wire.WrittenSpan);
@@ -117,8 +117,8 @@ public sealed class CompressedRoundTripTests
         var wire = new ArrayBufferWriter<byte>();
         byte[] text = DeflateKit.RandomText(100_000, 7);
         byte[] binary = DeflateKit.CompressibleText(200_000, 8);
-        client.WriteMessage(wire, WebSocketMessageType.Text, text);
-        client.WriteMessage(wire, WebSocketMessageType.Binary, binary);
+        client.WriteMessage(wire, WebSocketMessageKind.Text, text);
+        client.WriteMessage(wire, WebSocketMessageKind.Binary, binary);
         foreach (int seed in new[] { 1, 2, 3 })
         {
             using var rx = new DeflateReceiver(WebSocketRole.Server, agreement, new WebSocketProtocolOptions { DeliverFragments = true });
@@ -126,7 +126,7 @@ public sealed class CompressedRoundTripTests
             Assert.Null(rx.Failure);
             Assert.All(rx.Events, e => Assert.Equal(WebSocketEventType.Fragment, e.Type));
             List<RecordedEvent> merged = ProtocolDriver.Coalesce(rx.Events);
-            Assert.Equal([RecordedEvent.Fragment(WebSocketMessageType.Text, text, true), RecordedEvent.Fragment(WebSocketMessageType.Binary, binary, true)], merged);
+            Assert.Equal([RecordedEvent.Fragment(WebSocketMessageKind.Text, text, true), RecordedEvent.Fragment(WebSocketMessageKind.Binary, binary, true)], merged);
         }
     }
 
@@ -210,15 +210,15 @@ public sealed class CompressedRoundTripTests
         transcript.Repeat = (transcript.Messages.Count, transcript.Messages.Count + 1);
         foreach (byte[] copy in new[] { repeated, repeated })
         {
-            tx.WriteMessage(wire, WebSocketMessageType.Binary, copy);
-            transcript.Add(WebSocketMessageType.Binary, copy, compressed: true);
+            tx.WriteMessage(wire, WebSocketMessageKind.Binary, copy);
+            transcript.Add(WebSocketMessageKind.Binary, copy, compressed: true);
         }
 
         foreach (int size in sizes)
         {
             foreach (int kind in new[] { 0, 1, 2, 3 })
             {
-                WebSocketMessageType type = kind < 2 ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                WebSocketMessageKind type = kind < 2 ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary;
                 byte[] payload = kind switch
                 {
                     0 => DeflateKit.CompressibleText(size, random.Next()),
@@ -258,7 +258,7 @@ public sealed class CompressedRoundTripTests
 
     private sealed class Transcript
     {
-        public List<(WebSocketMessageType Type, byte[] Payload, bool Compressed, int Parts)> Messages { get; } = [];
+        public List<(WebSocketMessageKind Type, byte[] Payload, bool Compressed, int Parts)> Messages { get; } = [];
 
         public List<RecordedEvent> Expected { get; } = [];
 
@@ -275,7 +275,7 @@ public sealed class CompressedRoundTripTests
         /// <summary>The payload bytes of each message's frames, concatenated (compressed form when compressed).</summary>
         public List<byte[]> WirePayloads { get; } = [];
 
-        public void Add(WebSocketMessageType type, byte[] payload, bool compressed, int parts = 1)
+        public void Add(WebSocketMessageKind type, byte[] payload, bool compressed, int parts = 1)
         {
             Messages.Add((type, payload, compressed, parts));
             Expected.Add(RecordedEvent.Message(type, payload));

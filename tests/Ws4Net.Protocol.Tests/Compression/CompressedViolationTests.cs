@@ -155,7 +155,7 @@ public sealed class CompressedViolationTests
                 WebSocketRole sender = receiver == WebSocketRole.Client ? WebSocketRole.Server : WebSocketRole.Client;
                 using var tx = new WebSocketProtocol(sender, new WebSocketProtocolOptions { MaxSendFrameSize = 7000 }, Takeover);
                 var wire = new ArrayBufferWriter<byte>();
-                tx.WriteMessage(wire, WebSocketMessageType.Text, text);
+                tx.WriteMessage(wire, WebSocketMessageKind.Text, text);
                 foreach (int[] chunks in new[] { Chunkings.Whole(wire.WrittenCount), Chunkings.Random(wire.WrittenCount, 8) })
                 {
                     using var rx = new DeflateReceiver(receiver, Takeover, new WebSocketProtocolOptions { DeliverFragments = deliverFragments });
@@ -205,7 +205,7 @@ public sealed class CompressedViolationTests
         using (var tx = new WebSocketProtocol(sender, null, Takeover))
         {
             var wire = new ArrayBufferWriter<byte>();
-            tx.WriteMessage(wire, WebSocketMessageType.Binary, [.. half, .. half]);
+            tx.WriteMessage(wire, WebSocketMessageKind.Binary, [.. half, .. half]);
             Assert.True(WireFrame.ParseAll(wire.WrittenSpan).Single().Payload.Length < FrameLimit);
             AssertFails(receiver, Takeover, wire.WrittenSpan.ToArray(), WebSocketCloseCode.MessageTooBig, options: options);
         }
@@ -214,8 +214,8 @@ public sealed class CompressedViolationTests
         using (var tx = new WebSocketProtocol(sender, null, Takeover))
         {
             var wire = new ArrayBufferWriter<byte>();
-            tx.WriteMessage(wire, WebSocketMessageType.Binary, half, endOfMessage: false);
-            tx.WriteMessage(wire, WebSocketMessageType.Binary, half, endOfMessage: true);
+            tx.WriteMessage(wire, WebSocketMessageKind.Binary, half, endOfMessage: false);
+            tx.WriteMessage(wire, WebSocketMessageKind.Binary, half, endOfMessage: true);
             foreach (int[] chunks in new[] { Chunkings.Whole(wire.WrittenCount), Chunkings.ByteByByte(wire.WrittenCount) })
             {
                 using var rx = new DeflateReceiver(receiver, Takeover, options);

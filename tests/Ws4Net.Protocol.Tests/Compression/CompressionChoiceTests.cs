@@ -21,8 +21,8 @@ public sealed class CompressionChoiceTests
         var wire = new ArrayBufferWriter<byte>();
         byte[] small = DeflateKit.CompressibleText(99, 1);
         byte[] exact = DeflateKit.CompressibleText(100, 2);
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, small);
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, exact);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, small);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, exact);
         tx.WriteText(wire, new string('a', 99));
         tx.WriteText(wire, new string('a', 100));
         tx.WriteText(wire, new string('é', 50));     // 100 UTF-8 bytes: the threshold counts bytes
@@ -46,8 +46,8 @@ public sealed class CompressionChoiceTests
         var wire = new ArrayBufferWriter<byte>();
         byte[] secret = Encoding.UTF8.GetBytes("session=" + new string('s', 20_000));   // large and compressible, but sent raw
         byte[] tiny = "hi"u8.ToArray();
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, secret, compress: false);
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, tiny, compress: true);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, secret, compress: false);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, tiny, compress: true);
         tx.WriteText(wire, new string('x', 5000), compress: false);
         tx.WriteText(wire, "tiny", compress: true);
 
@@ -73,12 +73,12 @@ public sealed class CompressionChoiceTests
         byte[] big = DeflateKit.CompressibleText(5000, 3);
 
         // Small first part: uncompressed, whatever follows (and whatever the later parts ask for).
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, big.AsSpan(0, 10), endOfMessage: false);
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, big.AsSpan(10), endOfMessage: true, compress: true);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, big.AsSpan(0, 10), endOfMessage: false);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, big.AsSpan(10), endOfMessage: true, compress: true);
 
         // Large first part: compressed, even with a tiny or explicitly uncompressed tail.
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, big.AsSpan(0, 4990), endOfMessage: false);
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, big.AsSpan(4990), endOfMessage: true, compress: false);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, big.AsSpan(0, 4990), endOfMessage: false);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, big.AsSpan(4990), endOfMessage: true, compress: false);
 
         // Text parts follow the same rule.
         tx.WriteText(wire, "short ", endOfMessage: false, compress: true);
@@ -97,7 +97,7 @@ public sealed class CompressionChoiceTests
     {
         using var tx = new WebSocketProtocol(WebSocketRole.Client);
         var wire = new ArrayBufferWriter<byte>();
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, new byte[5000], compress: true);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, new byte[5000], compress: true);
         tx.WriteText(wire, new string('a', 5000), compress: true);
         Assert.All(WireFrame.ParseAll(wire.WrittenSpan), f => Assert.Equal(0, f.Rsv));
         Assert.Null(tx.PerMessageDeflate);
@@ -111,11 +111,11 @@ public sealed class CompressionChoiceTests
     {
         using var tx = new WebSocketProtocol(WebSocketRole.Server, null, DeflateKit.Agreement(noContextTakeover, noContextTakeover));
         var wire = new ArrayBufferWriter<byte>();
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, [], compress: true);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, [], compress: true);
         Assert.Equal("C20100", Hex.Format(wire.WrittenSpan));
 
         wire.Clear();
-        tx.WriteMessage(wire, WebSocketMessageType.Text, [], compress: false);
+        tx.WriteMessage(wire, WebSocketMessageKind.Text, [], compress: false);
         Assert.Equal("8100", Hex.Format(wire.WrittenSpan));
     }
 
@@ -158,7 +158,7 @@ public sealed class CompressionChoiceTests
             byte[][] messages = [[], "first message"u8.ToArray(), [], [], "third message"u8.ToArray(), [], DeflateKit.RandomBytes(2000, 1), []];
             foreach (byte[] m in messages)
             {
-                tx.WriteMessage(wire, WebSocketMessageType.Binary, m, compress: true);
+                tx.WriteMessage(wire, WebSocketMessageKind.Binary, m, compress: true);
             }
 
             AssertReceived(sender, agreement, wire, [.. messages.Select(RecordedEvent.Binary)]);
@@ -181,11 +181,11 @@ public sealed class CompressionChoiceTests
         using var tx = new WebSocketProtocol(sender, null, agreement);
         var wire = new ArrayBufferWriter<byte>();
         byte[] first = DeflateKit.CompressibleText(2000, 1);
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, first, endOfMessage: false);
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, [], endOfMessage: true);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, first, endOfMessage: false);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, [], endOfMessage: true);
         byte[] second = "the next message"u8.ToArray();
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, second);
-        tx.WriteMessage(wire, WebSocketMessageType.Binary, second);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, second);
+        tx.WriteMessage(wire, WebSocketMessageKind.Binary, second);
 
         List<List<WireFrame>> messages = GroupMessages(WireFrame.ParseAll(wire.WrittenSpan));
         byte[] firstPayload = [.. messages[0].SelectMany(f => f.Payload)];
@@ -215,7 +215,7 @@ public sealed class CompressionChoiceTests
         }
 
         byte[] expectedNext = following[0] == 0xC1 ? [] : "Hello"u8.ToArray();
-        Assert.Equal([RecordedEvent.Binary([]), RecordedEvent.Message(following[0] == 0xC1 ? WebSocketMessageType.Text : WebSocketMessageType.Binary, expectedNext), RecordedEvent.Binary("Hello"u8.ToArray())], rx.Events);
+        Assert.Equal([RecordedEvent.Binary([]), RecordedEvent.Message(following[0] == 0xC1 ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary, expectedNext), RecordedEvent.Binary("Hello"u8.ToArray())], rx.Events);
     }
 
     [Fact]
@@ -236,9 +236,9 @@ public sealed class CompressionChoiceTests
         using var client = new DeflateReceiver(WebSocketRole.Client, pooled);
         var wire = new ArrayBufferWriter<byte>();
         Assert.False(server.HoldsCompressionState);
-        server.WriteMessage(wire, WebSocketMessageType.Binary, DeflateKit.CompressibleText(5000, 1), endOfMessage: false);
+        server.WriteMessage(wire, WebSocketMessageKind.Binary, DeflateKit.CompressibleText(5000, 1), endOfMessage: false);
         Assert.True(server.HoldsCompressionState);
-        server.WriteMessage(wire, WebSocketMessageType.Binary, DeflateKit.CompressibleText(5000, 2), endOfMessage: true);
+        server.WriteMessage(wire, WebSocketMessageKind.Binary, DeflateKit.CompressibleText(5000, 2), endOfMessage: true);
         Assert.False(server.HoldsCompressionState);
 
         byte[] bytes = wire.WrittenSpan.ToArray();
@@ -252,7 +252,7 @@ public sealed class CompressionChoiceTests
         // With context takeover the states stay for the life of the connection.
         PerMessageDeflateParameters takeover = DeflateKit.Agreement(false, false);
         using var keeper = new WebSocketProtocol(WebSocketRole.Server, null, takeover);
-        keeper.WriteMessage(new ArrayBufferWriter<byte>(), WebSocketMessageType.Binary, new byte[10]);
+        keeper.WriteMessage(new ArrayBufferWriter<byte>(), WebSocketMessageKind.Binary, new byte[10]);
         Assert.True(keeper.HoldsCompressionState);
         keeper.Dispose();
         Assert.False(keeper.HoldsCompressionState);

@@ -121,7 +121,7 @@ public sealed class BufferTests
 
         Assert.Equal(input.Length, consumed);
         Assert.Equal(WebSocketEventType.Message, e.Type);
-        Assert.Equal(WebSocketMessageType.Text, e.MessageType);
+        Assert.Equal(WebSocketMessageKind.Text, e.MessageType);
         Assert.True(e.Payload.Span.SequenceEqual("abc"u8));
     }
 
@@ -134,7 +134,7 @@ public sealed class BufferTests
         Assert.Equal(0, p.WritePendingOutput(w));
         Assert.Equal(0, w.WrittenCount);
         Assert.Throws<ArgumentNullException>(() => p.WritePendingOutput(null!));
-        Assert.Throws<ArgumentNullException>(() => p.WriteMessage(null!, WebSocketMessageType.Binary, []));
+        Assert.Throws<ArgumentNullException>(() => p.WriteMessage(null!, WebSocketMessageKind.Binary, []));
         Assert.Throws<ArgumentNullException>(() => p.WriteClose(null!, null));
     }
 

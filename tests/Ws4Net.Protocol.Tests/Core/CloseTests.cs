@@ -203,8 +203,8 @@ public sealed class CloseTests
         Assert.True(p.IsCloseSent);
         Assert.False(p.HasPendingOutput);
         int written = w.WrittenCount;
-        Assert.Throws<InvalidOperationException>(() => p.WriteMessage(w, WebSocketMessageType.Text, "x"u8));
-        Assert.Throws<InvalidOperationException>(() => p.WriteMessage(w, WebSocketMessageType.Binary, []));
+        Assert.Throws<InvalidOperationException>(() => p.WriteMessage(w, WebSocketMessageKind.Text, "x"u8));
+        Assert.Throws<InvalidOperationException>(() => p.WriteMessage(w, WebSocketMessageKind.Binary, []));
         Assert.Throws<InvalidOperationException>(() => p.WriteText(w, "x"));
         Assert.Throws<InvalidOperationException>(() => p.WritePing(w, []));
         Assert.Throws<InvalidOperationException>(() => p.WritePong(w, []));
@@ -264,7 +264,7 @@ public sealed class CloseTests
             Assert.Equal(WebSocketProtocolState.Closed, driver.Protocol.State);
             var w = new ArrayBufferWriter<byte>();
             Assert.Throws<InvalidOperationException>(() => driver.Protocol.WriteClose(w, null));
-            Assert.Throws<InvalidOperationException>(() => driver.Protocol.WriteMessage(w, WebSocketMessageType.Binary, [1]));
+            Assert.Throws<InvalidOperationException>(() => driver.Protocol.WriteMessage(w, WebSocketMessageKind.Binary, [1]));
             Assert.Equal(0, w.WrittenCount);
             r = driver.Result();
         }

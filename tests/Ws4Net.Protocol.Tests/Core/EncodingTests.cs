@@ -32,7 +32,7 @@ public sealed class EncodingTests
     {
         byte[] payload = Frames.Pattern(length, seed: length);
 
-        byte[] o = Written((p, w) => p.WriteMessage(w, WebSocketMessageType.Binary, payload));
+        byte[] o = Written((p, w) => p.WriteMessage(w, WebSocketMessageKind.Binary, payload));
 
         Assert.Equal(header, Hex.Format(o.AsSpan(0, header.Length / 2)));
         Assert.Equal(header.Length / 2 + length, o.Length);
@@ -55,7 +55,7 @@ public sealed class EncodingTests
     [Fact]
     public void Server_WriteMessageText_IsRfcExample()
     {
-        Assert.Equal("810548656C6C6F", Hex.Format(Written((p, w) => p.WriteMessage(w, WebSocketMessageType.Text, "Hello"u8))));
+        Assert.Equal("810548656C6C6F", Hex.Format(Written((p, w) => p.WriteMessage(w, WebSocketMessageKind.Text, "Hello"u8))));
         Assert.Equal("810548656C6C6F", Hex.Format(Written((p, w) => p.WriteText(w, "Hello"))));
     }
 
@@ -64,8 +64,8 @@ public sealed class EncodingTests
     {
         Assert.Equal("010348656C80026C6F", Hex.Format(Written((p, w) =>
         {
-            p.WriteMessage(w, WebSocketMessageType.Text, "Hel"u8, endOfMessage: false);
-            p.WriteMessage(w, WebSocketMessageType.Text, "lo"u8, endOfMessage: true);
+            p.WriteMessage(w, WebSocketMessageKind.Text, "Hel"u8, endOfMessage: false);
+            p.WriteMessage(w, WebSocketMessageKind.Text, "lo"u8, endOfMessage: true);
         })));
         Assert.Equal("010348656C80026C6F", Hex.Format(Written((p, w) =>
         {
@@ -79,20 +79,20 @@ public sealed class EncodingTests
     {
         Assert.Equal("0201AA0000800101", Hex.Format(Written((p, w) =>
         {
-            p.WriteMessage(w, WebSocketMessageType.Binary, [0xAA], endOfMessage: false);
-            p.WriteMessage(w, WebSocketMessageType.Binary, [], endOfMessage: false);
-            p.WriteMessage(w, WebSocketMessageType.Binary, [0x01]);
+            p.WriteMessage(w, WebSocketMessageKind.Binary, [0xAA], endOfMessage: false);
+            p.WriteMessage(w, WebSocketMessageKind.Binary, [], endOfMessage: false);
+            p.WriteMessage(w, WebSocketMessageKind.Binary, [0x01]);
         })));
 
         // WriteText may continue a text message begun with WriteMessage, and vice versa.
         Assert.Equal("010161" + "800162" + "010163" + "000164" + "800165" + "8101D1", Hex.Format(Written((p, w) =>
         {
-            p.WriteMessage(w, WebSocketMessageType.Text, "a"u8, endOfMessage: false);
+            p.WriteMessage(w, WebSocketMessageKind.Text, "a"u8, endOfMessage: false);
             p.WriteText(w, "b");
             p.WriteText(w, "c", endOfMessage: false);
-            p.WriteMessage(w, WebSocketMessageType.Text, "d"u8, endOfMessage: false);
+            p.WriteMessage(w, WebSocketMessageKind.Text, "d"u8, endOfMessage: false);
             p.WriteText(w, "e");
-            p.WriteMessage(w, WebSocketMessageType.Text, [0xD1]);   // not validated on send
+            p.WriteMessage(w, WebSocketMessageKind.Text, [0xD1]);   // not validated on send
         })));
     }
 
@@ -187,21 +187,21 @@ public sealed class EncodingTests
         var options = new WebSocketProtocolOptions { MaxSendFrameSize = 4 };
         byte[] data = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 
-        Assert.Equal("020400010203" + "000404050607" + "80020809", Hex.Format(Written((p, w) => p.WriteMessage(w, WebSocketMessageType.Binary, data), options: options)));
+        Assert.Equal("020400010203" + "000404050607" + "80020809", Hex.Format(Written((p, w) => p.WriteMessage(w, WebSocketMessageKind.Binary, data), options: options)));
 
         // An exact multiple: no empty trailing frame.
-        Assert.Equal("020400010203" + "800404050607", Hex.Format(Written((p, w) => p.WriteMessage(w, WebSocketMessageType.Binary, data.AsSpan(0, 8)), options: options)));
+        Assert.Equal("020400010203" + "800404050607", Hex.Format(Written((p, w) => p.WriteMessage(w, WebSocketMessageKind.Binary, data.AsSpan(0, 8)), options: options)));
 
         // At the limit: one frame.
-        Assert.Equal("820400010203", Hex.Format(Written((p, w) => p.WriteMessage(w, WebSocketMessageType.Binary, data.AsSpan(0, 4)), options: options)));
+        Assert.Equal("820400010203", Hex.Format(Written((p, w) => p.WriteMessage(w, WebSocketMessageKind.Binary, data.AsSpan(0, 4)), options: options)));
 
         // A continued message: every later frame is a continuation, FIN only on the very last.
         Assert.Equal("020400010203" + "00020405" + "000406070809" + "800109", Hex.Format(Written(
             (p, w) =>
             {
-                p.WriteMessage(w, WebSocketMessageType.Binary, data.AsSpan(0, 6), endOfMessage: false);
-                p.WriteMessage(w, WebSocketMessageType.Binary, data.AsSpan(6, 4), endOfMessage: false);
-                p.WriteMessage(w, WebSocketMessageType.Binary, [9]);
+                p.WriteMessage(w, WebSocketMessageKind.Binary, data.AsSpan(0, 6), endOfMessage: false);
+                p.WriteMessage(w, WebSocketMessageKind.Binary, data.AsSpan(6, 4), endOfMessage: false);
+                p.WriteMessage(w, WebSocketMessageKind.Binary, [9]);
             },
             options: options)));
     }
@@ -227,14 +227,14 @@ public sealed class EncodingTests
     {
         using var p = new WebSocketProtocol(WebSocketRole.Server);
         var w = new ArrayBufferWriter<byte>();
-        p.WriteMessage(w, WebSocketMessageType.Text, "a"u8, endOfMessage: false);
+        p.WriteMessage(w, WebSocketMessageKind.Text, "a"u8, endOfMessage: false);
 
-        Assert.Throws<InvalidOperationException>(() => p.WriteMessage(w, WebSocketMessageType.Binary, [1]));
+        Assert.Throws<InvalidOperationException>(() => p.WriteMessage(w, WebSocketMessageKind.Binary, [1]));
         Assert.Equal("010161", Hex.Format(w.WrittenSpan));
 
         var w2 = new ArrayBufferWriter<byte>();
         using var q = new WebSocketProtocol(WebSocketRole.Server);
-        q.WriteMessage(w2, WebSocketMessageType.Binary, [1], endOfMessage: false);
+        q.WriteMessage(w2, WebSocketMessageKind.Binary, [1], endOfMessage: false);
         Assert.Throws<InvalidOperationException>(() => q.WriteText(w2, "a"));
     }
 
@@ -247,7 +247,7 @@ public sealed class EncodingTests
         using var p = new WebSocketProtocol(WebSocketRole.Server);
         var w = new ArrayBufferWriter<byte>();
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => p.WriteMessage(w, (WebSocketMessageType)type, [1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.WriteMessage(w, (WebSocketMessageKind)type, [1]));
         Assert.Equal(0, w.WrittenCount);
     }
 
@@ -262,7 +262,7 @@ public sealed class EncodingTests
     {
         byte[] payload = Frames.Pattern(length, seed: length + 7);
 
-        byte[] o = Written((p, w) => p.WriteMessage(w, WebSocketMessageType.Binary, payload), WebSocketRole.Client);
+        byte[] o = Written((p, w) => p.WriteMessage(w, WebSocketMessageKind.Binary, payload), WebSocketRole.Client);
 
         int ext = length <= 125 ? 0 : length <= 65535 ? 2 : 8;
         Assert.Equal(2 + ext + 4 + length, o.Length);
@@ -281,7 +281,7 @@ public sealed class EncodingTests
         byte[] o = Written(
             (p, w) =>
             {
-                p.WriteMessage(w, WebSocketMessageType.Text, "Hello"u8);
+                p.WriteMessage(w, WebSocketMessageKind.Text, "Hello"u8);
                 p.WriteText(w, "κόσμε");
                 p.WriteText(w, "Hel", endOfMessage: false);
                 p.WriteText(w, "lo");
@@ -320,7 +320,7 @@ public sealed class EncodingTests
                 {
                     switch (i % 4)
                     {
-                        case 0: p.WriteMessage(w, WebSocketMessageType.Binary, [(byte)i, 1, 2, 3, 4, 5, 6, 7]); break;
+                        case 0: p.WriteMessage(w, WebSocketMessageKind.Binary, [(byte)i, 1, 2, 3, 4, 5, 6, 7]); break;
                         case 1: p.WriteText(w, "text"); break;
                         case 2: p.WritePing(w, [(byte)i]); break;
                         default: p.WritePong(w, []); break;
@@ -348,8 +348,8 @@ public sealed class EncodingTests
         byte[] o = Written(
             (p, w) =>
             {
-                p.WriteMessage(w, WebSocketMessageType.Binary, payload);
-                p.WriteMessage(w, WebSocketMessageType.Binary, payload);
+                p.WriteMessage(w, WebSocketMessageKind.Binary, payload);
+                p.WriteMessage(w, WebSocketMessageKind.Binary, payload);
             },
             WebSocketRole.Client);
 
@@ -366,7 +366,7 @@ public sealed class EncodingTests
         var options = new WebSocketProtocolOptions { MaxSendFrameSize = 100 };
         byte[] payload = Frames.Pattern(1050, seed: 1050);
 
-        byte[] o = Written((p, w) => p.WriteMessage(w, WebSocketMessageType.Binary, payload), WebSocketRole.Client, options);
+        byte[] o = Written((p, w) => p.WriteMessage(w, WebSocketMessageKind.Binary, payload), WebSocketRole.Client, options);
 
         List<WireFrame> frames = WireFrame.ParseAll(o);
         Assert.Equal(11, frames.Count);

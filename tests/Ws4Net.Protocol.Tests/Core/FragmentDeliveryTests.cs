@@ -16,15 +16,15 @@ public sealed class FragmentDeliveryTests
 
         Assert.Equal(
             [
-                RecordedEvent.Fragment(WebSocketMessageType.Text, "Hel"u8.ToArray(), false),
-                RecordedEvent.Fragment(WebSocketMessageType.Text, "lo"u8.ToArray(), true),
+                RecordedEvent.Fragment(WebSocketMessageKind.Text, "Hel"u8.ToArray(), false),
+                RecordedEvent.Fragment(WebSocketMessageKind.Text, "lo"u8.ToArray(), true),
             ],
             r.Events);
 
         // Byte by byte: one fragment per payload byte, EndOfMessage only on the very last one.
         RunResult b = ProtocolDriver.Run(WebSocketRole.Client, vector, Chunkings.ByteByByte(vector.Length), Fragments());
         Assert.All(b.Events, e => Assert.Equal(WebSocketEventType.Fragment, e.Type));
-        Assert.All(b.Events, e => Assert.Equal(WebSocketMessageType.Text, e.MessageType));
+        Assert.All(b.Events, e => Assert.Equal(WebSocketMessageKind.Text, e.MessageType));
         Assert.Equal([false, false, false, false, true], b.Events.Select(e => e.EndOfMessage));
         Assert.Equal("Hello"u8.ToArray(), b.Events.SelectMany(e => e.Payload).ToArray());
     }
@@ -35,7 +35,7 @@ public sealed class FragmentDeliveryTests
     {
         RunResult r = ProtocolDriver.RunAllChunkings(role, Frames.To(role, Frames.BinaryOp, [1, 2, 3]), Fragments(), coalesceFragments: true);
 
-        Assert.Equal([RecordedEvent.Fragment(WebSocketMessageType.Binary, [1, 2, 3], true)], r.Events);
+        Assert.Equal([RecordedEvent.Fragment(WebSocketMessageKind.Binary, [1, 2, 3], true)], r.Events);
     }
 
     [Theory]
@@ -51,7 +51,7 @@ public sealed class FragmentDeliveryTests
         List<RecordedEvent> events = driver.Events;
         Assert.True(events.Count >= 100, $"{events.Count} fragments");
         Assert.All(events, e => Assert.Equal(WebSocketEventType.Fragment, e.Type));
-        Assert.All(events, e => Assert.Equal(WebSocketMessageType.Binary, e.MessageType));
+        Assert.All(events, e => Assert.Equal(WebSocketMessageKind.Binary, e.MessageType));
         Assert.All(events, e => Assert.NotEmpty(e.Payload));
         Assert.All(events.Take(events.Count - 1), e => Assert.False(e.EndOfMessage));
         Assert.True(events[^1].EndOfMessage);
@@ -60,7 +60,7 @@ public sealed class FragmentDeliveryTests
 
         // Any other chunking gives the same bytes.
         RunResult r = ProtocolDriver.RunAllChunkings(role, vector, Fragments(), coalesceFragments: true, randomChunkings: 3);
-        Assert.Equal([RecordedEvent.Fragment(WebSocketMessageType.Binary, payload, true)], r.Events);
+        Assert.Equal([RecordedEvent.Fragment(WebSocketMessageKind.Binary, payload, true)], r.Events);
     }
 
     [Theory]
@@ -75,7 +75,7 @@ public sealed class FragmentDeliveryTests
         driver.FeedChunked(vector, Enumerable.Repeat(7, vector.Length / 7).Append(vector.Length % 7));
 
         Assert.True(driver.Events.Count > 1000);
-        Assert.All(driver.Events, e => Assert.Equal(WebSocketMessageType.Text, e.MessageType));
+        Assert.All(driver.Events, e => Assert.Equal(WebSocketMessageKind.Text, e.MessageType));
         Assert.Equal(text, System.Text.Encoding.UTF8.GetString(driver.Events.SelectMany(e => e.Payload).ToArray()));
         Assert.Single(driver.Events, e => e.EndOfMessage);
     }
@@ -94,17 +94,17 @@ public sealed class FragmentDeliveryTests
         RunResult whole = ProtocolDriver.Run(role, vector, Chunkings.Whole(vector.Length), Fragments());
         Assert.Equal(
             [
-                RecordedEvent.Fragment(WebSocketMessageType.Text, "abc"u8.ToArray(), false),
-                RecordedEvent.Fragment(WebSocketMessageType.Text, [], true),
-                RecordedEvent.Fragment(WebSocketMessageType.Binary, [], true),
+                RecordedEvent.Fragment(WebSocketMessageKind.Text, "abc"u8.ToArray(), false),
+                RecordedEvent.Fragment(WebSocketMessageKind.Text, [], true),
+                RecordedEvent.Fragment(WebSocketMessageKind.Binary, [], true),
             ],
             whole.Events);
 
         RunResult r = ProtocolDriver.RunAllChunkings(role, vector, Fragments(), coalesceFragments: true);
         Assert.Equal(
             [
-                RecordedEvent.Fragment(WebSocketMessageType.Text, "abc"u8.ToArray(), true),
-                RecordedEvent.Fragment(WebSocketMessageType.Binary, [], true),
+                RecordedEvent.Fragment(WebSocketMessageKind.Text, "abc"u8.ToArray(), true),
+                RecordedEvent.Fragment(WebSocketMessageKind.Binary, [], true),
             ],
             ProtocolDriver.Coalesce(r.Events));
     }
@@ -122,9 +122,9 @@ public sealed class FragmentDeliveryTests
 
         Assert.Equal(
             [
-                RecordedEvent.Fragment(WebSocketMessageType.Binary, [1, 2], false),
+                RecordedEvent.Fragment(WebSocketMessageKind.Binary, [1, 2], false),
                 RecordedEvent.Ping([9]),
-                RecordedEvent.Fragment(WebSocketMessageType.Binary, [3], true),
+                RecordedEvent.Fragment(WebSocketMessageKind.Binary, [3], true),
             ],
             r.Events);
         OutputAssert.ControlFrames(role, r.Output, (Frames.PongOp, [9]));
@@ -139,7 +139,7 @@ public sealed class FragmentDeliveryTests
             Frames.To(role, Frames.Continuation, Hex.Parse("6C C0 6F")));
 
         RunResult whole = ProtocolDriver.Run(role, vector, Chunkings.Whole(vector.Length), Fragments());
-        Assert.Equal([RecordedEvent.Fragment(WebSocketMessageType.Text, "Hel"u8.ToArray(), false), RecordedEvent.Failed(WebSocketCloseCode.InvalidPayloadData)], whole.Events);
+        Assert.Equal([RecordedEvent.Fragment(WebSocketMessageKind.Text, "Hel"u8.ToArray(), false), RecordedEvent.Failed(WebSocketCloseCode.InvalidPayloadData)], whole.Events);
         OutputAssert.SingleClose(role, whole.Output, 1007);
 
         // Under other chunkings the valid "l" before the invalid byte may be delivered first; nothing after it is.
@@ -170,9 +170,9 @@ public sealed class FragmentDeliveryTests
 
         Assert.Equal(
             [
-                RecordedEvent.Fragment(WebSocketMessageType.Text, Hex.Parse("E2 82 AC"), true),
-                RecordedEvent.Fragment(WebSocketMessageType.Binary, [0xFF, 0xFE], true),
-                RecordedEvent.Fragment(WebSocketMessageType.Text, "z"u8.ToArray(), true),
+                RecordedEvent.Fragment(WebSocketMessageKind.Text, Hex.Parse("E2 82 AC"), true),
+                RecordedEvent.Fragment(WebSocketMessageKind.Binary, [0xFF, 0xFE], true),
+                RecordedEvent.Fragment(WebSocketMessageKind.Text, "z"u8.ToArray(), true),
             ],
             ProtocolDriver.Coalesce(r.Events));
     }

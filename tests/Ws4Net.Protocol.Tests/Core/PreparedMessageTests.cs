@@ -20,10 +20,10 @@ public sealed class PreparedMessageTests
     public void Shared_frame_is_byte_for_byte_what_the_server_engine_encodes(int length)
     {
         byte[] payload = Frames.Pattern(length, seed: length);
-        using var message = WebSocketPreparedMessage.Create(WebSocketMessageType.Binary, payload);
+        using var message = WebSocketPreparedMessage.Create(WebSocketMessageKind.Binary, payload);
         using var server = new WebSocketProtocol(WebSocketRole.Server);
         var expected = new ArrayBufferWriter<byte>();
-        server.WriteMessage(expected, WebSocketMessageType.Binary, payload);
+        server.WriteMessage(expected, WebSocketMessageKind.Binary, payload);
 
         using var other = new WebSocketProtocol(WebSocketRole.Server);
         Assert.True(other.TryGetSharedFrame(message, out ReadOnlyMemory<byte> frame));
@@ -56,7 +56,7 @@ public sealed class PreparedMessageTests
     [Fact]
     public void Auto_fragmentation_means_the_connection_encodes_the_message_itself()
     {
-        using var message = WebSocketPreparedMessage.Create(WebSocketMessageType.Binary, new byte[5000]);
+        using var message = WebSocketPreparedMessage.Create(WebSocketMessageKind.Binary, new byte[5000]);
         using var server = new WebSocketProtocol(WebSocketRole.Server, new WebSocketProtocolOptions { MaxSendFrameSize = 1000 });
         Assert.False(server.TryGetSharedFrame(message, out _));
     }
@@ -65,7 +65,7 @@ public sealed class PreparedMessageTests
     public void Without_context_takeover_one_compressed_frame_is_shared_by_connections_with_the_same_settings()
     {
         byte[] payload = DeflateKit.CompressibleText(10_000, seed: 3);
-        using var message = WebSocketPreparedMessage.Create(WebSocketMessageType.Text, payload);
+        using var message = WebSocketPreparedMessage.Create(WebSocketMessageKind.Text, payload);
         using var a = new WebSocketProtocol(WebSocketRole.Server, null, DeflateKit.Agreement(serverNoContextTakeover: true, clientNoContextTakeover: false));
         using var b = new WebSocketProtocol(WebSocketRole.Server, null, DeflateKit.Agreement(serverNoContextTakeover: true, clientNoContextTakeover: true));
         using var narrow = new WebSocketProtocol(WebSocketRole.Server, null, DeflateKit.Agreement(serverNoContextTakeover: true, clientNoContextTakeover: false, serverBits: 10));
@@ -89,7 +89,7 @@ public sealed class PreparedMessageTests
     public void The_receiving_engine_decodes_a_shared_compressed_frame()
     {
         byte[] payload = DeflateKit.CompressibleText(3000, seed: 8);
-        using var message = WebSocketPreparedMessage.Create(WebSocketMessageType.Text, payload);
+        using var message = WebSocketPreparedMessage.Create(WebSocketMessageKind.Text, payload);
         PerMessageDeflateParameters agreement = DeflateKit.Agreement(serverNoContextTakeover: true, clientNoContextTakeover: true);
         using var server = new WebSocketProtocol(WebSocketRole.Server, null, agreement);
         using var client = new WebSocketProtocol(WebSocketRole.Client, null, agreement);
@@ -109,15 +109,15 @@ public sealed class PreparedMessageTests
     public void With_context_takeover_or_below_the_threshold_the_choice_follows_the_agreement()
     {
         byte[] payload = DeflateKit.CompressibleText(4000, seed: 1);
-        using var message = WebSocketPreparedMessage.Create(WebSocketMessageType.Binary, payload);
+        using var message = WebSocketPreparedMessage.Create(WebSocketMessageKind.Binary, payload);
         using var takeover = new WebSocketProtocol(WebSocketRole.Server, null, DeflateKit.Agreement(serverNoContextTakeover: false, clientNoContextTakeover: false));
         Assert.False(takeover.TryGetSharedFrame(message, out _));
 
-        using var forcedOff = WebSocketPreparedMessage.Create(WebSocketMessageType.Binary, payload, compress: false);
+        using var forcedOff = WebSocketPreparedMessage.Create(WebSocketMessageKind.Binary, payload, WebSocketSendFlags.DisableCompression);
         Assert.True(takeover.TryGetSharedFrame(forcedOff, out ReadOnlyMemory<byte> plain));
         Assert.Equal(0, WireFrame.Parse(plain.Span, out _).Rsv);
 
-        using var small = WebSocketPreparedMessage.Create(WebSocketMessageType.Binary, new byte[10]);
+        using var small = WebSocketPreparedMessage.Create(WebSocketMessageKind.Binary, new byte[10]);
         using var thresholded = new WebSocketProtocol(WebSocketRole.Server, null, DeflateKit.Agreement(serverNoContextTakeover: false, clientNoContextTakeover: false, threshold: 100));
         Assert.True(thresholded.TryGetSharedFrame(small, out ReadOnlyMemory<byte> uncompressed));
         Assert.Equal(0, WireFrame.Parse(uncompressed.Span, out _).Rsv);
@@ -129,9 +129,9 @@ public sealed class PreparedMessageTests
         using var message = WebSocketPreparedMessage.CreateText("x");
         using var server = new WebSocketProtocol(WebSocketRole.Server);
         var output = new ArrayBufferWriter<byte>();
-        server.WriteMessage(output, WebSocketMessageType.Binary, [1], endOfMessage: false);
+        server.WriteMessage(output, WebSocketMessageKind.Binary, [1], endOfMessage: false);
         Assert.Throws<InvalidOperationException>(() => server.TryGetSharedFrame(message, out _));
-        server.WriteMessage(output, WebSocketMessageType.Binary, [2], endOfMessage: true);
+        server.WriteMessage(output, WebSocketMessageKind.Binary, [2], endOfMessage: true);
         Assert.True(server.TryGetSharedFrame(message, out _));
         server.WriteClose(output, WebSocketCloseCode.NormalClosure);
         Assert.Throws<InvalidOperationException>(() => server.TryGetSharedFrame(message, out _));
@@ -152,5 +152,5 @@ public sealed class PreparedMessageTests
 
     [Fact]
     public void Only_text_and_binary_can_be_prepared()
-        => Assert.Throws<ArgumentOutOfRangeException>(() => WebSocketPreparedMessage.Create((WebSocketMessageType)9, [1]));
+        => Assert.Throws<ArgumentOutOfRangeException>(() => WebSocketPreparedMessage.Create((WebSocketMessageKind)9, [1]));
 }

@@ -11,7 +11,7 @@ namespace Ws4Net.Protocol.Tests.Core;
 /// </summary>
 internal sealed record RecordedEvent(
     WebSocketEventType Type,
-    WebSocketMessageType MessageType,
+    WebSocketMessageKind MessageType,
     byte[] Payload,
     bool EndOfMessage,
     WebSocketCloseCode CloseCode,
@@ -27,14 +27,14 @@ internal sealed record RecordedEvent(
         e.Reason is null,
         e.Type == WebSocketEventType.Close ? e.Reason : null);
 
-    public static RecordedEvent Message(WebSocketMessageType type, byte[] payload) =>
+    public static RecordedEvent Message(WebSocketMessageKind type, byte[] payload) =>
         new(WebSocketEventType.Message, type, payload, true, default, true, null);
 
-    public static RecordedEvent Text(string text) => Message(WebSocketMessageType.Text, Encoding.UTF8.GetBytes(text));
+    public static RecordedEvent Text(string text) => Message(WebSocketMessageKind.Text, Encoding.UTF8.GetBytes(text));
 
-    public static RecordedEvent Binary(byte[] payload) => Message(WebSocketMessageType.Binary, payload);
+    public static RecordedEvent Binary(byte[] payload) => Message(WebSocketMessageKind.Binary, payload);
 
-    public static RecordedEvent Fragment(WebSocketMessageType type, byte[] payload, bool endOfMessage) =>
+    public static RecordedEvent Fragment(WebSocketMessageKind type, byte[] payload, bool endOfMessage) =>
         new(WebSocketEventType.Fragment, type, payload, endOfMessage, default, true, null);
 
     public static RecordedEvent Ping(byte[] payload) => new(WebSocketEventType.Ping, default, payload, true, default, true, null);
@@ -209,7 +209,7 @@ internal sealed class ProtocolDriver : IDisposable
     {
         var result = new List<RecordedEvent>();
         List<byte>? pending = null;
-        WebSocketMessageType type = default;
+        WebSocketMessageKind type = default;
         foreach (RecordedEvent e in events)
         {
             if (e.Type != WebSocketEventType.Fragment)

@@ -57,7 +57,7 @@ public sealed class RoundTripTests
             else
             {
                 byte[] payload = text ? Encoding.UTF8.GetBytes(RandomText(random, size)) : Frames.Pattern(size, random.Next());
-                var type = text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                var type = text ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary;
                 List<(int Start, int Length)> parts = SplitBytes(random, payload.Length);
                 for (int i = 0; i < parts.Count; i++)
                 {
@@ -111,11 +111,11 @@ public sealed class RoundTripTests
         {
             byte[] payload = Frames.Pattern(random.Next(0, 3000), i);
             var toServer = new ArrayBufferWriter<byte>();
-            client.WriteMessage(toServer, WebSocketMessageType.Binary, payload);
+            client.WriteMessage(toServer, WebSocketMessageKind.Binary, payload);
             serverDriver.FeedChunked(toServer.WrittenSpan, Chunkings.Random(toServer.WrittenCount, i));
 
             var toClient = new ArrayBufferWriter<byte>();
-            server.WriteMessage(toClient, WebSocketMessageType.Binary, payload);
+            server.WriteMessage(toClient, WebSocketMessageKind.Binary, payload);
             clientDriver.FeedChunked(toClient.WrittenSpan, Chunkings.Random(toClient.WrittenCount, i + 1000));
 
             Assert.Equal(RecordedEvent.Binary(payload), serverDriver.Events[^1]);

@@ -72,11 +72,11 @@ public sealed class Utf8Tests
                     List<RecordedEvent> expected = [];
                     if (i > 0)
                     {
-                        expected.Add(RecordedEvent.Fragment(WebSocketMessageType.Text, bytes[..i], false));
+                        expected.Add(RecordedEvent.Fragment(WebSocketMessageKind.Text, bytes[..i], false));
                     }
 
                     expected.Add(RecordedEvent.Ping([(byte)i]));
-                    expected.Add(RecordedEvent.Fragment(WebSocketMessageType.Text, bytes[i..], true));
+                    expected.Add(RecordedEvent.Fragment(WebSocketMessageKind.Text, bytes[i..], true));
                     Assert.Equal(expected, ProtocolDriver.Coalesce(f.Events));
                 }
             }

@@ -250,7 +250,7 @@ public sealed class ViolationTests
         OutputAssert.SingleClose(role, r.Output, 1009);
         if (deliverFragments)
         {
-            Assert.Equal([RecordedEvent.Fragment(WebSocketMessageType.Binary, [.. a, .. b], false), failed], ProtocolDriver.Coalesce(r.Events));
+            Assert.Equal([RecordedEvent.Fragment(WebSocketMessageKind.Binary, [.. a, .. b], false), failed], ProtocolDriver.Coalesce(r.Events));
         }
         else
         {
@@ -265,7 +265,7 @@ public sealed class ViolationTests
         RunResult ok = ProtocolDriver.RunAllChunkings(role, vectorOk, options, coalesceFragments: deliverFragments);
         byte[] whole = [.. a, .. b, 0x42];
         Assert.Equal(
-            deliverFragments ? RecordedEvent.Fragment(WebSocketMessageType.Binary, whole, true) : RecordedEvent.Binary(whole),
+            deliverFragments ? RecordedEvent.Fragment(WebSocketMessageKind.Binary, whole, true) : RecordedEvent.Binary(whole),
             Assert.Single(deliverFragments ? ProtocolDriver.Coalesce(ok.Events) : ok.Events));
         Assert.Empty(ok.Output);
     }
@@ -295,7 +295,7 @@ public sealed class ViolationTests
         var streamed = new WebSocketProtocolOptions { MaxMessageSize = long.MaxValue, DeliverFragments = true };
         byte[] vector = Frames.To(role, Frames.BinaryOp, [1, 2, 3], declaredLength: 1L << 40);
         RunResult r = ProtocolDriver.RunAllChunkings(role, vector, streamed, coalesceFragments: true);
-        Assert.Equal([RecordedEvent.Fragment(WebSocketMessageType.Binary, [1, 2, 3], false)], ProtocolDriver.Coalesce(r.Events));
+        Assert.Equal([RecordedEvent.Fragment(WebSocketMessageKind.Binary, [1, 2, 3], false)], ProtocolDriver.Coalesce(r.Events));
         Assert.Empty(r.Output);
         Assert.False(r.ReceiveCompleted);
     }
@@ -373,7 +373,7 @@ public sealed class ViolationTests
         Assert.False(p.HasPendingOutput);
         Assert.Equal(0, p.WritePendingOutput(w));
         Assert.Throws<InvalidOperationException>(() => p.WriteClose(w, WebSocketCloseCode.NormalClosure));
-        Assert.Throws<InvalidOperationException>(() => p.WriteMessage(w, WebSocketMessageType.Text, "x"u8));
+        Assert.Throws<InvalidOperationException>(() => p.WriteMessage(w, WebSocketMessageKind.Text, "x"u8));
     }
 
     [Fact]

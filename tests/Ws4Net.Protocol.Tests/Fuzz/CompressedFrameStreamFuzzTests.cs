@@ -304,9 +304,9 @@ public sealed class CompressedFuzzHarnessSelfTests
     {
         List<FuzzEvent> events =
         [
-            FuzzEvent.Fragment(WebSocketMessageType.Text, [0x41], false),
+            FuzzEvent.Fragment(WebSocketMessageKind.Text, [0x41], false),
             FuzzEvent.Ping([1]),
-            FuzzEvent.Fragment(WebSocketMessageType.Text, [0x42], true),
+            FuzzEvent.Fragment(WebSocketMessageKind.Text, [0x42], true),
             FuzzEvent.Pong([2]),
         ];
         List<FuzzEvent> normalized = CompressedEvents.Normalize(events, fragments: true);

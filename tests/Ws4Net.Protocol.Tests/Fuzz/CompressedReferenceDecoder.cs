@@ -101,7 +101,7 @@ internal static class CompressedReferenceDecoder
         long maxInflated = Math.Min(profile.MaxMessageSize, MaxArrayLength - 1);
 
         bool inMessage = false;
-        var messageType = WebSocketMessageType.Binary;
+        var messageType = WebSocketMessageKind.Binary;
         bool compressed = false;
         long messageLength = 0;       // announced (compressed) bytes of the message
         long compressedBytes = 0;     // payload bytes of the compressed message received so far
@@ -176,7 +176,7 @@ internal static class CompressedReferenceDecoder
                 if (opcode != 0)
                 {
                     inMessage = true;
-                    messageType = (WebSocketMessageType)opcode;
+                    messageType = (WebSocketMessageKind)opcode;
                     compressed = rsv1;
                     compressedBytes = 0;
                     message.Clear();
@@ -237,7 +237,7 @@ internal static class CompressedReferenceDecoder
                     return failed;
                 }
 
-                if (endOfMessage && messageType == WebSocketMessageType.Text && !Utf8.IsValid(message.ReadOnlySpan))
+                if (endOfMessage && messageType == WebSocketMessageKind.Text && !Utf8.IsValid(message.ReadOnlySpan))
                 {
                     return Fail(1007, ReferenceFailure.Utf8);
                 }
@@ -255,7 +255,7 @@ internal static class CompressedReferenceDecoder
             {
                 int messageStart = message.Length;
                 message.Append(payload);
-                if (messageType == WebSocketMessageType.Text)
+                if (messageType == WebSocketMessageKind.Text)
                 {
                     int bad = Utf8Reference.FirstInvalidIndex(message.ReadOnlySpan);
                     if (bad >= 0)
@@ -308,7 +308,7 @@ internal static class CompressedReferenceDecoder
                 frameInflated += written;
                 model.InflatedBytes += written;
                 int valid = (int)Math.Min(written, budget);
-                if (messageType == WebSocketMessageType.Text)
+                if (messageType == WebSocketMessageKind.Text)
                 {
                     int bad = Utf8Reference.FirstInvalidIndex(message.ReadOnlySpan[..(before + valid)]);
                     if (bad >= 0)

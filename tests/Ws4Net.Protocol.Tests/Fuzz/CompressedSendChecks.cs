@@ -7,7 +7,7 @@ using Ws4Net.Protocol.Compression;
 namespace Ws4Net.Protocol.Tests.Fuzz;
 
 /// <summary>A message the send-side fuzzer wrote, as the peer must receive it.</summary>
-internal sealed record SentMessage(WebSocketMessageType Type, byte[] Payload, bool Compressed);
+internal sealed record SentMessage(WebSocketMessageKind Type, byte[] Payload, bool Compressed);
 
 /// <summary>
 /// The send-side fuzzer: random sequences of WriteMessage / WriteText calls on a compressing engine
@@ -99,7 +99,7 @@ internal static class CompressedSendChecks
                 }
 
                 bool compressed = CompressedStreamGenerator.WriteParts(rng, engine, writer, stream, text, message, compress, threshold, chars);
-                var type = text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                var type = text ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary;
                 sent.Add(new SentMessage(type, message, compressed));
                 stream.CompressedMessages += compressed ? 1 : 0;
                 stream.Events.Add(new IntendedEvent(CompressedEvents.MessageEvent(profile, type, message), stream.Bytes.Length));
@@ -177,7 +177,7 @@ internal static class CompressedSendChecks
 
         var messages = new List<SentMessage>();
         ByteBuf? payload = null;
-        var type = WebSocketMessageType.Binary;
+        var type = WebSocketMessageKind.Binary;
         bool compressed = false;
         bool closed = false;
         foreach (WireFrameInfo frame in frames)
@@ -199,7 +199,7 @@ internal static class CompressedSendChecks
             {
                 Check.That(payload is null, $"{at}: a new message inside an unfinished one");
                 payload = new ByteBuf();
-                type = (WebSocketMessageType)frame.Opcode;
+                type = (WebSocketMessageKind)frame.Opcode;
                 compressed = (frame.Rsv & 4) != 0;
             }
             else

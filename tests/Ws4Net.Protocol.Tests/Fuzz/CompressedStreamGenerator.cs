@@ -250,7 +250,7 @@ internal static class CompressedEvents
 
         var held = new List<FuzzEvent>();
         ByteBuf? open = null;
-        WebSocketMessageType type = default;
+        WebSocketMessageKind type = default;
         foreach (FuzzEvent e in events)
         {
             if (e.Type == WebSocketEventType.Fragment)
@@ -295,7 +295,7 @@ internal static class CompressedEvents
     }
 
     /// <summary>The event for a whole message under the profile (a message, or one fragment in normalized form).</summary>
-    public static FuzzEvent MessageEvent(FrameProfile profile, WebSocketMessageType type, byte[] payload) =>
+    public static FuzzEvent MessageEvent(FrameProfile profile, WebSocketMessageKind type, byte[] payload) =>
         profile.DeliverFragments ? FuzzEvent.Fragment(type, payload, true) : FuzzEvent.Message(type, payload);
 }
 
@@ -622,7 +622,7 @@ internal static class CompressedStreamGenerator
             stream.CompressedMessages++;
         }
 
-        stream.Events.Add(new IntendedEvent(CompressedEvents.MessageEvent(profile, text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, message), stream.Bytes.Length));
+        stream.Events.Add(new IntendedEvent(CompressedEvents.MessageEvent(profile, text ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary, message), stream.Bytes.Length));
     }
 
     /// <summary>Frame sizes summing to <paramref name="length"/>, each at most <paramref name="maxFrame"/>; zero-length frames allowed (tiny first frames too).</summary>
@@ -694,7 +694,7 @@ internal static class CompressedStreamGenerator
 
                 bool compressed = WriteParts(rng, engine, writer, stream, text, message, compress, settings.Threshold);
                 stream.CompressedMessages += compressed ? 1 : 0;
-                stream.Events.Add(new IntendedEvent(CompressedEvents.MessageEvent(profile, text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, message), stream.Bytes.Length));
+                stream.Events.Add(new IntendedEvent(CompressedEvents.MessageEvent(profile, text ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary, message), stream.Bytes.Length));
             }
             else
             {
@@ -780,7 +780,7 @@ internal static class CompressedStreamGenerator
                     compressed = flag ?? part.Length >= threshold;
                 }
 
-                engine.WriteMessage(writer, text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, part, end, flag);
+                engine.WriteMessage(writer, text ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary, part, end, flag);
             }
 
             Take(writer, stream);

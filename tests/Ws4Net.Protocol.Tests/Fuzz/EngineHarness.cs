@@ -68,7 +68,7 @@ internal static class EngineHarness
         var open = new ByteBuf(64);       // the coalesced fragment being built
         var messageText = new ByteBuf(64); // fragment mode: the text message delivered so far (across control-frame cuts)
         bool openActive = false;
-        WebSocketMessageType openType = default;
+        WebSocketMessageKind openType = default;
         long messageBytes = 0;            // bytes delivered for the current message (fragment mode)
         bool done = false;
         int calls = 0;
@@ -150,7 +150,7 @@ internal static class EngineHarness
                 {
                     // Hot path (one event per chunk piece): checked and coalesced without copying into an event object.
                     string? problem = !profile.DeliverFragments ? "Fragment event although DeliverFragments is off"
-                        : e.MessageType is not (WebSocketMessageType.Text or WebSocketMessageType.Binary) ? $"Fragment with message type {e.MessageType}"
+                        : e.MessageType is not (WebSocketMessageKind.Text or WebSocketMessageKind.Binary) ? $"Fragment with message type {e.MessageType}"
                         : openActive && openType != e.MessageType ? $"fragment of a {e.MessageType} message continues a {openType} message"
                         : null;
                     messageBytes += e.Payload.Length;
@@ -260,7 +260,7 @@ internal static class EngineHarness
         void CloseOpen(bool endOfMessage)
         {
             byte[] payload = open.ToArray();
-            if (openType == WebSocketMessageType.Text)
+            if (openType == WebSocketMessageKind.Text)
             {
                 messageText.Append(payload);
                 bool ok = endOfMessage ? Utf8.IsValid(messageText.ReadOnlySpan) : Utf8Reference.FirstInvalidIndex(messageText.ReadOnlySpan) < 0;
@@ -301,7 +301,7 @@ internal static class EngineHarness
                     return "Message event although DeliverFragments is on";
                 }
 
-                if (e.MessageType is not (WebSocketMessageType.Text or WebSocketMessageType.Binary))
+                if (e.MessageType is not (WebSocketMessageKind.Text or WebSocketMessageKind.Binary))
                 {
                     return $"Message with message type {e.MessageType}";
                 }
@@ -316,7 +316,7 @@ internal static class EngineHarness
                     return "Message event with EndOfMessage false";
                 }
 
-                if (e.MessageType == WebSocketMessageType.Text && !Utf8.IsValid(e.Payload))
+                if (e.MessageType == WebSocketMessageKind.Text && !Utf8.IsValid(e.Payload))
                 {
                     return $"text message is not valid UTF-8: {HexText.Format(e.Payload)}";
                 }

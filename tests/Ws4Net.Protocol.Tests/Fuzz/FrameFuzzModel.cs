@@ -8,11 +8,11 @@ namespace Ws4Net.Protocol.Tests.Fuzz;
 /// One receive event as the fuzzers compare it: everything a driver can observe except the text of a
 /// failure reason (only its presence). Fragment events are kept coalesced (see <see cref="EngineRun"/>).
 /// </summary>
-internal sealed class FuzzEvent(WebSocketEventType type, WebSocketMessageType messageType, byte[] payload, bool endOfMessage, int code, bool reasonIsNull, string? closeReason)
+internal sealed class FuzzEvent(WebSocketEventType type, WebSocketMessageKind messageType, byte[] payload, bool endOfMessage, int code, bool reasonIsNull, string? closeReason)
 {
     public WebSocketEventType Type { get; } = type;
 
-    public WebSocketMessageType MessageType { get; } = messageType;
+    public WebSocketMessageKind MessageType { get; } = messageType;
 
     public byte[] Payload { get; set; } = payload;
 
@@ -25,9 +25,9 @@ internal sealed class FuzzEvent(WebSocketEventType type, WebSocketMessageType me
     /// <summary>The peer's close reason (Close events only; a failure's description is not compared).</summary>
     public string? CloseReason { get; } = closeReason;
 
-    public static FuzzEvent Message(WebSocketMessageType type, byte[] payload) => new(WebSocketEventType.Message, type, payload, true, 0, true, null);
+    public static FuzzEvent Message(WebSocketMessageKind type, byte[] payload) => new(WebSocketEventType.Message, type, payload, true, 0, true, null);
 
-    public static FuzzEvent Fragment(WebSocketMessageType type, byte[] payload, bool endOfMessage) => new(WebSocketEventType.Fragment, type, payload, endOfMessage, 0, true, null);
+    public static FuzzEvent Fragment(WebSocketMessageKind type, byte[] payload, bool endOfMessage) => new(WebSocketEventType.Fragment, type, payload, endOfMessage, 0, true, null);
 
     public static FuzzEvent Ping(byte[] payload) => new(WebSocketEventType.Ping, default, payload, true, 0, true, null);
 

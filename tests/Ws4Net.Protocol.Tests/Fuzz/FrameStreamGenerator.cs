@@ -154,7 +154,7 @@ internal static class FrameStreamGenerator
 
         byte[] message = payload.ToArray();
         List<int> sizes = SplitIntoFrames(rng, length, profile.GeneratorMaxFrame);
-        var type = text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+        var type = text ? WebSocketMessageKind.Text : WebSocketMessageKind.Binary;
         ModelResult intended = stream.Intended;
         int offset = 0;
         int undelivered = 0;   // fragment mode: bytes since the last flush

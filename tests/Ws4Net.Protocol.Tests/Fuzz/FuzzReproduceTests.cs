@@ -101,19 +101,19 @@ public sealed class FuzzHarnessSelfTests
     [Fact]
     public void CompareEvents_DetectsADifference()
     {
-        List<FuzzEvent> a = [FuzzEvent.Message(WebSocketMessageType.Text, [0x41])];
-        List<FuzzEvent> b = [FuzzEvent.Message(WebSocketMessageType.Text, [0x42])];
+        List<FuzzEvent> a = [FuzzEvent.Message(WebSocketMessageKind.Text, [0x41])];
+        List<FuzzEvent> b = [FuzzEvent.Message(WebSocketMessageKind.Text, [0x42])];
         Assert.Throws<FuzzCheckException>(() => EngineHarness.CompareEvents("a", a, "b", b, fragments: false, secondIsPrefix: false));
-        EngineHarness.CompareEvents("a", a, "a again", [FuzzEvent.Message(WebSocketMessageType.Text, [0x41])], fragments: false, secondIsPrefix: false);
+        EngineHarness.CompareEvents("a", a, "a again", [FuzzEvent.Message(WebSocketMessageKind.Text, [0x41])], fragments: false, secondIsPrefix: false);
     }
 
     [Fact]
     public void CompareEvents_FragmentModeToleratesOnlyAPrefixBeforeA1007()
     {
-        List<FuzzEvent> model = [FuzzEvent.Fragment(WebSocketMessageType.Text, [0x41, 0x42], false), FuzzEvent.Failed(1007)];
+        List<FuzzEvent> model = [FuzzEvent.Fragment(WebSocketMessageKind.Text, [0x41, 0x42], false), FuzzEvent.Failed(1007)];
         EngineHarness.CompareEvents("model", model, "engine", [FuzzEvent.Failed(1007)], fragments: true, secondIsPrefix: true);
-        EngineHarness.CompareEvents("model", model, "engine", [FuzzEvent.Fragment(WebSocketMessageType.Text, [0x41], false), FuzzEvent.Failed(1007)], fragments: true, secondIsPrefix: true);
-        Assert.Throws<FuzzCheckException>(() => EngineHarness.CompareEvents("model", model, "engine", [FuzzEvent.Fragment(WebSocketMessageType.Text, [0x42], false), FuzzEvent.Failed(1007)], fragments: true, secondIsPrefix: true));
+        EngineHarness.CompareEvents("model", model, "engine", [FuzzEvent.Fragment(WebSocketMessageKind.Text, [0x41], false), FuzzEvent.Failed(1007)], fragments: true, secondIsPrefix: true);
+        Assert.Throws<FuzzCheckException>(() => EngineHarness.CompareEvents("model", model, "engine", [FuzzEvent.Fragment(WebSocketMessageKind.Text, [0x42], false), FuzzEvent.Failed(1007)], fragments: true, secondIsPrefix: true));
     }
 
     [Theory]

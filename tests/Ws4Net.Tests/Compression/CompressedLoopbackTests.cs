@@ -42,10 +42,10 @@ public sealed class CompressedLoopbackTests
             int[] sizes = [0, 1, 125, 126, 1000, 65535, 65536, 1024 * 1024, SixteenMiB];
             foreach (int size in sizes)
             {
-                foreach (WebSocketMessageType type in new[] { WebSocketMessageType.Text, WebSocketMessageType.Binary })
+                foreach (WebSocketMessageKind type in new[] { WebSocketMessageKind.Text, WebSocketMessageKind.Binary })
                 {
                     // Large messages: one compressible, one not; the rest alternate.
-                    byte[] payload = type == WebSocketMessageType.Text
+                    byte[] payload = type == WebSocketMessageKind.Text
                         ? Encoding.UTF8.GetBytes(Payloads.Utf8Text(size, seed: size))
                         : (size % 2 == 0 ? Compressible(size) : Payloads.Binary(size, seed: size));
                     await client.SendAsync(payload, type, endOfMessage: true).WithTimeout(TimeSpan.FromSeconds(60));
@@ -77,18 +77,18 @@ public sealed class CompressedLoopbackTests
         for (int round = 0; round < 3; round++)
         {
             // A secret, never compressed (RFC 7692 §6, CRIME/BREACH).
-            await client.SendAsync(secret, WebSocketMessageType.Binary, true, compress: false).WithTimeout();
+            await client.SendAsync(secret, WebSocketMessageKind.Binary, WebSocketSendFlags.EndOfMessage | WebSocketSendFlags.DisableCompression).WithTimeout();
             Assert.Equal(secret, (await ReceiveAsync(client)).Payload);
 
             // A text message in four fragments, compressed as one message (the first part decides).
             int cut1 = 1000 + round;
             int cut2 = 150_000;
-            await client.SendAsync(text.AsMemory(0, cut1), WebSocketMessageType.Text, false, compress: true).WithTimeout();
-            await client.SendAsync(text.AsMemory(cut1, cut2 - cut1), WebSocketMessageType.Text, false).WithTimeout();
-            await client.SendAsync(text.AsMemory(cut2, text.Length - cut2 - 1), WebSocketMessageType.Text, false).WithTimeout();
-            await client.SendAsync(text.AsMemory(text.Length - 1), WebSocketMessageType.Text, true).WithTimeout();
-            (WebSocketMessageType type, byte[] echo) = await ReceiveAsync(client);
-            Assert.Equal(WebSocketMessageType.Text, type);
+            await client.SendAsync(text.AsMemory(0, cut1), WebSocketMessageKind.Text, WebSocketSendFlags.ForceCompression).WithTimeout();
+            await client.SendAsync(text.AsMemory(cut1, cut2 - cut1), WebSocketMessageKind.Text, false).WithTimeout();
+            await client.SendAsync(text.AsMemory(cut2, text.Length - cut2 - 1), WebSocketMessageKind.Text, false).WithTimeout();
+            await client.SendAsync(text.AsMemory(text.Length - 1), WebSocketMessageKind.Text, true).WithTimeout();
+            (WebSocketMessageKind type, byte[] echo) = await ReceiveAsync(client);
+            Assert.Equal(WebSocketMessageKind.Text, type);
             Assert.True(echo.AsSpan().SequenceEqual(text), "fragmented compressed text differs");
 
             // Text through the UTF-16 path, under and over the threshold.
@@ -114,7 +114,7 @@ public sealed class CompressedLoopbackTests
             Assert.Null(client.PerMessageDeflate);
             Assert.Null(handler.Connection.PerMessageDeflate);
             byte[] payload = Compressible(100_000);
-            await client.SendAsync(payload, WebSocketMessageType.Binary, true, compress: true).WithTimeout();
+            await client.SendAsync(payload, WebSocketMessageKind.Binary, WebSocketSendFlags.EndOfMessage | WebSocketSendFlags.ForceCompression).WithTimeout();
             Assert.Equal(payload, (await ReceiveAsync(client)).Payload);
             Assert.False(client.HoldsCompressionState);
         }
@@ -151,7 +151,7 @@ public sealed class CompressedLoopbackTests
         Assert.NotNull(client.PerMessageDeflate);
 
         // 8 MiB of zeros is about 8 KB on the wire: only the inflated size is over the server's limit.
-        await client.SendAsync(new byte[8 * 1024 * 1024], WebSocketMessageType.Binary, true, compress: true).WithTimeout();
+        await client.SendAsync(new byte[8 * 1024 * 1024], WebSocketMessageKind.Binary, WebSocketSendFlags.EndOfMessage | WebSocketSendFlags.ForceCompression).WithTimeout();
         WebSocketMessage? reply = await client.ReceiveAsync().WithTimeout();
         Assert.Null(reply);
         Assert.Equal(WebSocketCloseCode.MessageTooBig, client.CloseStatus!.Value.Code);
@@ -207,7 +207,7 @@ public sealed class CompressedLoopbackTests
         public async ValueTask DisposeAsync() => await connection.DisposeAsync().AsTask().WithTimeout();
     }
 
-    private static async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveAsync(WebSocketConnection client)
+    private static async Task<(WebSocketMessageKind Type, byte[] Payload)> ReceiveAsync(WebSocketConnection client)
     {
         WebSocketMessage? message = await client.ReceiveAsync().WithTimeout();
         Assert.NotNull(message);

@@ -170,7 +170,7 @@ public sealed class CompressionMemoryTests(ITestOutputHelper output)
             WebSocketConnection[] batch = await Task.WhenAll(Enumerable.Range(0, Math.Min(Batch, count - start)).Select(async _ =>
             {
                 WebSocketConnection client = await WebSocketClient.ConnectAsync(server.Uri("/echo"), options).WithTimeout();
-                await client.SendAsync(Message, WebSocketMessageType.Binary, true, compress: true).WithTimeout();
+                await client.SendAsync(Message, WebSocketMessageKind.Binary, WebSocketSendFlags.EndOfMessage | WebSocketSendFlags.ForceCompression).WithTimeout();
                 WebSocketMessage? echo = await client.ReceiveAsync().WithTimeout();
                 Assert.True(echo is { } m && m.Payload.Span.SequenceEqual(Message), "echo differs");
                 return client;

@@ -5,7 +5,7 @@ using Ws4Net.Protocol;
 namespace Ws4Net.Tests;
 
 /// <summary>A received data message, copied out of the connection's buffers.</summary>
-internal sealed record ReceivedMessage(WebSocketMessageType Type, byte[] Payload)
+internal sealed record ReceivedMessage(WebSocketMessageKind Type, byte[] Payload)
 {
     public string Text => Encoding.UTF8.GetString(Payload);
 
@@ -34,7 +34,7 @@ internal class RecordingHandler : WebSocketHandler
     private readonly List<Exception> _errors = [];
     private readonly TimeSpan _openDelay;
     private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<WebSocketCloseStatus> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<WebSocketCloseInfo> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Channel<ReceivedMessage> _messages = Channel.CreateUnbounded<ReceivedMessage>();
     private readonly Channel<byte[]> _pings = Channel.CreateUnbounded<byte[]>();
     private readonly Channel<byte[]> _pongs = Channel.CreateUnbounded<byte[]>();
@@ -53,7 +53,7 @@ internal class RecordingHandler : WebSocketHandler
 
     public Task Opened => _opened.Task;
 
-    public Task<WebSocketCloseStatus> Closed => _closed.Task;
+    public Task<WebSocketCloseInfo> Closed => _closed.Task;
 
     public ChannelReader<ReceivedMessage> Messages => _messages.Reader;
 
@@ -105,7 +105,7 @@ internal class RecordingHandler : WebSocketHandler
     protected override ValueTask OnMessageAsync(WebSocketMessage message)
     {
         var copy = ReceivedMessage.From(message);
-        Enter(copy.Type == WebSocketMessageType.Text ? "text:" + copy.Text : "binary:" + copy.Payload.Length);
+        Enter(copy.Type == WebSocketMessageKind.Text ? "text:" + copy.Text : "binary:" + copy.Payload.Length);
         Exit();
         _messages.Writer.TryWrite(copy);
         return ValueTask.CompletedTask;
@@ -139,7 +139,7 @@ internal class RecordingHandler : WebSocketHandler
         return ValueTask.CompletedTask;
     }
 
-    protected override ValueTask OnCloseAsync(WebSocketCloseStatus status)
+    protected override ValueTask OnCloseAsync(WebSocketCloseInfo status)
     {
         Enter($"close:{(int)status.Code}:{status.Reason}:{status.InitiatedByPeer}");
         Interlocked.Increment(ref _closeCount);

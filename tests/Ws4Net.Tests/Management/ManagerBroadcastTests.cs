@@ -23,12 +23,12 @@ public sealed class ManagerBroadcastTests
             Assert.Equal("hello all", (await peer.Messages.NextAsync()).Text);
         }
 
-        WebSocketBroadcastResult others = server.Manager.Broadcast("not you"u8, WebSocketMessageType.Binary, except: peers[0].ServerSide);
+        WebSocketBroadcastResult others = server.Manager.Broadcast("not you"u8, WebSocketMessageKind.Binary, except: peers[0].ServerSide);
         Assert.Equal(4, others.Delivered);
         foreach (var peer in peers.Skip(1))
         {
             ReceivedMessage message = await peer.Messages.NextAsync();
-            Assert.Equal(WebSocketMessageType.Binary, message.Type);
+            Assert.Equal(WebSocketMessageKind.Binary, message.Type);
             Assert.Equal("not you", message.Text);
         }
 

@@ -195,7 +195,7 @@ public sealed class ManagerTopicTests
         int dropped = 0;
         for (int i = 0; i < 400; i++)
         {
-            WebSocketBroadcastResult result = server.Manager.Publish("stall", block, WebSocketMessageType.Binary);
+            WebSocketBroadcastResult result = server.Manager.Publish("stall", block, WebSocketMessageKind.Binary);
             Assert.Equal(stalledCount, result.Total);
             Assert.Equal(0, result.Closed);
             dropped += result.Dropped;

@@ -9,4 +9,4 @@ namespace Ws4Net;
 /// transport closed without a close frame, or the code we failed the connection with (1002, 1007, 1009, 1011).</param>
 /// <param name="Reason">The reason text (may be empty).</param>
 /// <param name="InitiatedByPeer"><see langword="true"/> when the peer's close or the transport's end came first.</param>
-public readonly record struct WebSocketCloseStatus(WebSocketCloseCode Code, string Reason, bool InitiatedByPeer);
+public readonly record struct WebSocketCloseInfo(WebSocketCloseCode Code, string Reason, bool InitiatedByPeer);

@@ -26,7 +26,7 @@ public sealed partial class WebSocketConnection
     }
 
     /// <summary>Counts the connection as closed and logs it (event 1) with who started the close and how long it was open. Called once, when the transport closes.</summary>
-    private void OnClosedDiagnostics(WebSocketCloseStatus status, bool aborted)
+    private void OnClosedDiagnostics(WebSocketCloseInfo status, bool aborted)
     {
         Ws4NetMetrics.ConnectionClosed(Role, status, _openedAt);
         if (_logger.IsEnabled(LogLevel.Debug))

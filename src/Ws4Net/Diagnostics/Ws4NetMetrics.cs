@@ -69,7 +69,7 @@ internal static class Ws4NetMetrics
         }
     }
 
-    public static void ConnectionClosed(WebSocketRole role, WebSocketCloseStatus status, long openedAt)
+    public static void ConnectionClosed(WebSocketRole role, WebSocketCloseInfo status, long openedAt)
     {
         if (s_active.Enabled)
         {
@@ -110,7 +110,7 @@ internal static class Ws4NetMetrics
     }
 
     /// <summary>One data frame (or whole message) received: its payload length, whether it ends its message, and the wire bytes it took.</summary>
-    public static void Received(WebSocketMessageType type, int payloadLength, bool endOfMessage, long wireBytes, bool compressionNegotiated)
+    public static void Received(WebSocketMessageKind type, int payloadLength, bool endOfMessage, long wireBytes, bool compressionNegotiated)
     {
         var tag = new KeyValuePair<string, object?>(MessageTypeTag, TypeName(type));
         if (endOfMessage)
@@ -128,7 +128,7 @@ internal static class Ws4NetMetrics
     }
 
     /// <summary>One data message (or part of one) encoded into the send queue.</summary>
-    public static void Sent(WebSocketMessageType type, long payloadLength, bool endOfMessage, long wireBytes, bool compressionNegotiated)
+    public static void Sent(WebSocketMessageKind type, long payloadLength, bool endOfMessage, long wireBytes, bool compressionNegotiated)
     {
         var tag = new KeyValuePair<string, object?>(MessageTypeTag, TypeName(type));
         if (endOfMessage)
@@ -146,7 +146,7 @@ internal static class Ws4NetMetrics
     }
 
     /// <summary>A message refused by backpressure under <paramref name="policy"/>.</summary>
-    public static void Dropped(WebSocketMessageType type, WebSocketBackpressurePolicy policy)
+    public static void Dropped(WebSocketMessageKind type, WebSocketBackpressurePolicy policy)
     {
         if (s_dropped.Enabled)
         {
@@ -170,7 +170,7 @@ internal static class Ws4NetMetrics
 
     internal static string RoleName(WebSocketRole role) => role == WebSocketRole.Server ? "server" : "client";
 
-    private static string TypeName(WebSocketMessageType type) => type == WebSocketMessageType.Text ? "text" : "binary";
+    private static string TypeName(WebSocketMessageKind type) => type == WebSocketMessageKind.Text ? "text" : "binary";
 
     private static object? BoxCode(int code)
         => (uint)(code - 1000) < (uint)s_boxedCodes.Length ? s_boxedCodes[code - 1000] : code;

@@ -105,11 +105,11 @@ public sealed class MetricsAllocationTests(ITestOutputHelper output)
         {
             for (int i = 0; i < count; i++)
             {
-                Ws4NetMetrics.Sent(WebSocketMessageType.Text, 100, true, 50, compressionNegotiated: true);
-                Ws4NetMetrics.Received(WebSocketMessageType.Binary, 100, true, 50, compressionNegotiated: true);
-                Ws4NetMetrics.Dropped(WebSocketMessageType.Binary, WebSocketBackpressurePolicy.DropMessage);
+                Ws4NetMetrics.Sent(WebSocketMessageKind.Text, 100, true, 50, compressionNegotiated: true);
+                Ws4NetMetrics.Received(WebSocketMessageKind.Binary, 100, true, 50, compressionNegotiated: true);
+                Ws4NetMetrics.Dropped(WebSocketMessageKind.Binary, WebSocketBackpressurePolicy.DropMessage);
                 Ws4NetMetrics.PingRoundTrip(WebSocketRole.Client, TimeSpan.FromMilliseconds(1));
-                Ws4NetMetrics.ConnectionClosed(WebSocketRole.Server, new WebSocketCloseStatus(WebSocketCloseCode.NormalClosure, string.Empty, true), 0);
+                Ws4NetMetrics.ConnectionClosed(WebSocketRole.Server, new WebSocketCloseInfo(WebSocketCloseCode.NormalClosure, string.Empty, true), 0);
             }
         }
     }

@@ -118,8 +118,8 @@ public sealed class MetricsTests
         using var recorder = new MeterRecorder();
         await using TestServer server = await TestServer.StartAsync();
         await using WebSocketConnection client = await server.ConnectAsync("/echo");
-        await client.SendAsync(new byte[1111], WebSocketMessageType.Binary, endOfMessage: false).WithTimeout();
-        await client.SendAsync(new byte[2222], WebSocketMessageType.Binary, endOfMessage: true).WithTimeout();
+        await client.SendAsync(new byte[1111], WebSocketMessageKind.Binary, endOfMessage: false).WithTimeout();
+        await client.SendAsync(new byte[2222], WebSocketMessageKind.Binary, endOfMessage: true).WithTimeout();
         Assert.Equal(3333, (await client.ReceiveAsync().WithTimeout())!.Value.Payload.Length);
 
         // The client sent two parts of one message; the server received one message of 3333 bytes.
@@ -201,7 +201,7 @@ public sealed class MetricsTests
         int dropped = 0;
         for (int i = 0; i < 20_000 && dropped < 5; i++)
         {
-            if (connection.TrySend(payload, WebSocketMessageType.Binary) == WebSocketSendStatus.Dropped)
+            if (connection.TrySend(payload, WebSocketMessageKind.Binary) == WebSocketSendStatus.Dropped)
             {
                 dropped++;
             }

@@ -30,7 +30,11 @@ public sealed class AllocationTests(ITestOutputHelper output)
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         output.WriteLine($"{allocated:N0} bytes allocated over {Messages:N0} echoes ({(double)allocated / Messages:0.000} B/message)");
-        Assert.True(allocated < Messages / 10, $"{allocated:N0} bytes allocated over {Messages:N0} echoes");
+        // The process-wide counter also sees what the runtime allocates in the background while the run
+        // lasts (thread-pool threads injected on a loaded machine, timers): about 20 KB on a quiet machine,
+        // up to ~160 KB with a load average of 20 on 2 cores. Any allocation on the per-message path is at
+        // least 24 B, so a bound of 0.5 B/message still fails on one allocation every 48 messages.
+        Assert.True(allocated < Messages / 2, $"{allocated:N0} bytes allocated over {Messages:N0} echoes");
     }
 
     private static async Task EchoAsync(WebSocketConnection client, byte[] payload, int messages, int pipeline)

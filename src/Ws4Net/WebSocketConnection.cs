@@ -50,27 +50,15 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
 
     /// <summary>
     /// Creates a connection over a stream on which the opening handshake has already completed (a TLS
-    /// stream, a <see cref="NetworkStream"/>, any custom duplex stream).
+    /// stream, a <see cref="NetworkStream"/>, the stream of an upgraded HTTP/1.1 request or of an RFC 8441
+    /// HTTP/2 stream, any custom duplex stream).
     /// </summary>
     /// <param name="stream">The duplex transport; the connection owns it and disposes it when closed.</param>
-    /// <param name="role">Client (masks its frames) or server.</param>
-    /// <param name="options">Limits, buffers and timeouts; <see langword="null"/> for the defaults.</param>
-    /// <param name="request">The upgrade request as the server saw it (server role), or <see langword="null"/>.</param>
-    /// <param name="subprotocol">The negotiated subprotocol (RFC 6455 §1.9), or <see langword="null"/>.</param>
-    /// <param name="bufferedInput">Bytes already read from the transport after the handshake (frames the peer sent early); copied.</param>
-    /// <param name="logger">Where connection events are logged; <see langword="null"/> for none.</param>
-    /// <param name="perMessageDeflate">The negotiated permessage-deflate agreement (RFC 7692), or <see langword="null"/>.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
-    public WebSocketConnection(
-        Stream stream,
-        WebSocketRole role,
-        WebSocketConnectionOptions? options = null,
-        WebSocketUpgradeRequest? request = null,
-        string? subprotocol = null,
-        ReadOnlyMemory<byte> bufferedInput = default,
-        ILogger? logger = null,
-        Protocol.Compression.PerMessageDeflateParameters? perMessageDeflate = null)
-        : this(CreateStreamTransport(stream, options, bufferedInput), role, options, request, subprotocol, logger, perMessageDeflate)
+    /// <param name="creation">The role, the negotiated subprotocol and extension, early bytes, options and logger.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="creation"/> is null.</exception>
+    /// <exception cref="ArgumentException">The permessage-deflate agreement asks this endpoint to compress with an 8-bit window.</exception>
+    public WebSocketConnection(Stream stream, WebSocketConnectionCreationOptions creation)
+        : this(CreateStreamTransport(stream, creation), creation)
     {
     }
 
@@ -79,24 +67,16 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
     /// has already completed. The socket is used directly (no <see cref="NetworkStream"/>).
     /// </summary>
     /// <param name="socket">The connected socket; the connection owns it and disposes it when closed.</param>
-    /// <param name="role">Client (masks its frames) or server.</param>
-    /// <param name="options">Limits, buffers and timeouts; <see langword="null"/> for the defaults.</param>
-    /// <param name="request">The upgrade request as the server saw it (server role), or <see langword="null"/>.</param>
-    /// <param name="subprotocol">The negotiated subprotocol (RFC 6455 §1.9), or <see langword="null"/>.</param>
-    /// <param name="bufferedInput">Bytes already read from the socket after the handshake; copied.</param>
-    /// <param name="logger">Where connection events are logged; <see langword="null"/> for none.</param>
-    /// <param name="perMessageDeflate">The negotiated permessage-deflate agreement (RFC 7692), or <see langword="null"/>.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="socket"/> is null.</exception>
-    public WebSocketConnection(
-        Socket socket,
-        WebSocketRole role,
-        WebSocketConnectionOptions? options = null,
-        WebSocketUpgradeRequest? request = null,
-        string? subprotocol = null,
-        ReadOnlyMemory<byte> bufferedInput = default,
-        ILogger? logger = null,
-        Protocol.Compression.PerMessageDeflateParameters? perMessageDeflate = null)
-        : this(CreateSocketTransport(socket, options, bufferedInput), role, options, request, subprotocol, logger, perMessageDeflate)
+    /// <param name="creation">The role, the negotiated subprotocol and extension, early bytes, options and logger.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="socket"/> or <paramref name="creation"/> is null.</exception>
+    /// <exception cref="ArgumentException">The permessage-deflate agreement asks this endpoint to compress with an 8-bit window.</exception>
+    public WebSocketConnection(Socket socket, WebSocketConnectionCreationOptions creation)
+        : this(CreateSocketTransport(socket, creation), creation)
+    {
+    }
+
+    internal WebSocketConnection(WebSocketTransport transport, WebSocketConnectionCreationOptions creation)
+        : this(transport, creation.Role, creation.Options, creation.Request, creation.Subprotocol, creation.Logger, creation.PerMessageDeflate)
     {
     }
 
@@ -224,18 +204,20 @@ public sealed partial class WebSocketConnection : IAsyncDisposable
         }
     }
 
-    private static StreamTransport CreateStreamTransport(Stream stream, WebSocketConnectionOptions? options, ReadOnlyMemory<byte> bufferedInput)
+    private static StreamTransport CreateStreamTransport(Stream stream, WebSocketConnectionCreationOptions creation)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        options ??= new WebSocketConnectionOptions();
-        return new StreamTransport(stream, options.ReceiveBufferSize, options.UseZeroByteReads, bufferedInput.Span);
+        ArgumentNullException.ThrowIfNull(creation);
+        WebSocketConnectionOptions options = creation.Options ?? new WebSocketConnectionOptions();
+        return new StreamTransport(stream, options.ReceiveBufferSize, options.UseZeroByteReads, creation.BufferedInput.Span);
     }
 
-    private static SocketTransport CreateSocketTransport(Socket socket, WebSocketConnectionOptions? options, ReadOnlyMemory<byte> bufferedInput)
+    private static SocketTransport CreateSocketTransport(Socket socket, WebSocketConnectionCreationOptions creation)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        options ??= new WebSocketConnectionOptions();
-        return new SocketTransport(socket, options.ReceiveBufferSize, options.UseZeroByteReads, bufferedInput.Span);
+        ArgumentNullException.ThrowIfNull(creation);
+        WebSocketConnectionOptions options = creation.Options ?? new WebSocketConnectionOptions();
+        return new SocketTransport(socket, options.ReceiveBufferSize, options.UseZeroByteReads, creation.BufferedInput.Span);
     }
 
     /// <summary>Records how the connection ended; the first status wins.</summary>

@@ -24,7 +24,7 @@ public sealed class CorkingTests
         }
 
         var transport = new ScriptedStream(batch);
-        var server = new WebSocketConnection(transport, WebSocketRole.Server);
+        var server = new WebSocketConnection(transport, new WebSocketConnectionCreationOptions { Role = WebSocketRole.Server });
         Task run = server.RunAsync(new EchoHandler());
         await transport.Replies(requests).WithTimeout();
 
@@ -37,7 +37,7 @@ public sealed class CorkingTests
     public async Task A_send_from_another_thread_is_written_at_once_when_the_connection_is_idle()
     {
         var transport = new ScriptedStream([]);
-        var server = new WebSocketConnection(transport, WebSocketRole.Server);
+        var server = new WebSocketConnection(transport, new WebSocketConnectionCreationOptions { Role = WebSocketRole.Server });
         Task run = server.RunAsync(new EchoHandler());
         await Task.Run(() => server.SendTextAsync("alone").AsTask()).WithTimeout();
         Assert.Equal(1, transport.Writes);

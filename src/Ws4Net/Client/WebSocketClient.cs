@@ -151,8 +151,8 @@ public static partial class WebSocketClient
                 ClientHandshakeResult result = handshake.ValidateResponse(head);
                 // A plain socket (no TLS) is driven directly, without the NetworkStream used for the handshake.
                 var connection = stream is NetworkStream network
-                    ? new WebSocketConnection(network.Socket, WebSocketRole.Client, options.Connection, null, result.Subprotocol, buffer.AsMemory(consumed, length - consumed), options.Logger, result.PerMessageDeflate)
-                    : new WebSocketConnection(stream, WebSocketRole.Client, options.Connection, null, result.Subprotocol, buffer.AsMemory(consumed, length - consumed), options.Logger, result.PerMessageDeflate);
+                    ? new WebSocketConnection(network.Socket, Creation(options, result, buffer.AsMemory(consumed, length - consumed)))
+                    : new WebSocketConnection(stream, Creation(options, result, buffer.AsMemory(consumed, length - consumed)));
                 stream = null;
                 return (connection, null);
             }
@@ -376,6 +376,16 @@ public static partial class WebSocketClient
         => string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
            && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
            && a.Port == b.Port;
+
+    private static WebSocketConnectionCreationOptions Creation(WebSocketClientOptions options, ClientHandshakeResult result, ReadOnlyMemory<byte> bufferedInput) => new()
+    {
+        Role = WebSocketRole.Client,
+        Options = options.Connection,
+        Subprotocol = result.Subprotocol,
+        PerMessageDeflate = result.PerMessageDeflate,
+        BufferedInput = bufferedInput,
+        Logger = options.Logger,
+    };
 
     private static async Task<(HttpResponseHead Head, byte[] Buffer, int Consumed, int Length)> ReadResponseHeadAsync(Stream stream, HttpHeadLimits limits, Uri target, string peer, CancellationToken cancellationToken)
     {

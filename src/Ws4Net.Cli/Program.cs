@@ -5,7 +5,7 @@ using Ws4Net.Cli.Commands;
 namespace Ws4Net.Cli;
 
 /// <summary>Entry point of the <c>ws4net</c> command.</summary>
-public static class Program
+internal static class Program
 {
     /// <summary>The command's name, as installed by <c>dotnet tool install Ws4Net.Cli</c>.</summary>
     public const string CommandName = "ws4net";

@@ -12,7 +12,7 @@ namespace Ws4Net.Cli.Commands;
 /// <c>/runCase?case=N&amp;agent=AGENT</c> and echoes every message (same opcode) until the server closes,
 /// and finally asks <c>/updateReports?agent=AGENT</c> to write the reports.
 /// </summary>
-public static class AutobahnClientCommand
+internal static class AutobahnClientCommand
 {
     /// <summary>Builds the command.</summary>
     /// <returns>The <c>autobahn-client</c> command.</returns>

@@ -11,7 +11,7 @@ namespace Ws4Net.Cli.Commands;
 /// text message; received messages are printed (binary as length and hex), and pongs with their round-trip
 /// time. Commands: <c>/ping [text]</c>, <c>/close [code] [reason]</c>. End of input closes with 1000.
 /// </summary>
-public static class ConnectCommand
+internal static class ConnectCommand
 {
     /// <summary>Builds the command.</summary>
     /// <returns>The <c>connect</c> command.</returns>

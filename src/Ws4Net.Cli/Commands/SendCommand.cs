@@ -11,7 +11,7 @@ namespace Ws4Net.Cli.Commands;
 /// 1000 and exits 0 when all of it succeeded; 1 when the connection failed, closed early or a reply is missing;
 /// 2 on a usage error.
 /// </summary>
-public static class SendCommand
+internal static class SendCommand
 {
     /// <summary>The largest message read from standard input, in UTF-16 characters (16 Mi).</summary>
     private const int MaxStdinChars = 16 * 1024 * 1024;

@@ -10,7 +10,7 @@ using Ws4Net.Hosting;
 namespace Ws4Net.Cli.Commands;
 
 /// <summary><c>ws4net serve</c>: runs the demo server (chat page, /echo, /chat, /broadcast) in a Generic Host until Ctrl-C or SIGTERM.</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     /// <summary>Builds the command.</summary>
     /// <returns>The <c>serve</c> command.</returns>

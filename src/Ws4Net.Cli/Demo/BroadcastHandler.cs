@@ -8,7 +8,7 @@ namespace Ws4Net.Cli.Demo;
 /// member of the <see cref="Topic"/> topic (sender included), encoded once and sent without waiting
 /// (a slow member meets the backpressure policy). No history. Used by load tests.
 /// </summary>
-public sealed class BroadcastHandler : WebSocketHandler
+internal sealed class BroadcastHandler : WebSocketHandler
 {
     /// <summary>The manager topic of the <c>/broadcast</c> members.</summary>
     public const string Topic = "broadcast";

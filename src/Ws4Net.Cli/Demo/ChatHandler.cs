@@ -8,7 +8,7 @@ namespace Ws4Net.Cli.Demo;
 /// texts over <see cref="MaxChatMessageBytes"/> with 1009. Leaving is automatic (the manager drops the
 /// subscription when the connection closes).
 /// </summary>
-public sealed class ChatHandler : WebSocketHandler
+internal sealed class ChatHandler : WebSocketHandler
 {
     /// <summary>The largest chat message accepted, in UTF-8 bytes.</summary>
     public const int MaxChatMessageBytes = 16 * 1024;

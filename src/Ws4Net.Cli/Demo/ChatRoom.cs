@@ -9,7 +9,7 @@ namespace Ws4Net.Cli.Demo;
 /// relayed verbatim to every member (sender included) with non-waiting sends, so a slow member meets
 /// its connection's backpressure policy instead of growing the server's memory. Thread-safe.
 /// </summary>
-public sealed class ChatRoom
+internal sealed class ChatRoom
 {
     /// <summary>How many past messages a newcomer receives (count).</summary>
     public const int HistorySize = 50;

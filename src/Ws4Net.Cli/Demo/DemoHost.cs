@@ -11,7 +11,7 @@ namespace Ws4Net.Cli.Demo;
 /// <see cref="Ws4NetServiceCollectionExtensions.AddWs4Net(IServiceCollection, Action{Ws4NetOptions}?)"/>,
 /// and the demo server as a hosted service. Thread-safe (stateless).
 /// </summary>
-public static class DemoHost
+internal static class DemoHost
 {
     /// <summary>Builds (does not start) the host.</summary>
     /// <param name="options">The demo server's settings; its <see cref="DemoServerOptions.Manager"/> and logger factory are set from the host's services.</param>

@@ -11,7 +11,7 @@ namespace Ws4Net.Cli.Demo;
 /// WebSocket endpoints <c>/echo</c>, <c>/chat</c> (a topic of the server's manager with a 50-message
 /// history) and <c>/broadcast</c> (a topic, no history). Tests use it in-process. Thread-safe.
 /// </summary>
-public static class DemoServer
+internal static class DemoServer
 {
     private static readonly Lazy<byte[]> s_page = new(() => LoadResource("wwwroot/index.html"));
     private static readonly Lazy<byte[]> s_favicon = new(() => LoadResource("wwwroot/favicon.ico"));

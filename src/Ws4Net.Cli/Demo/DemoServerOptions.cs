@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Ws4Net.Cli.Demo;
 
 /// <summary>Settings of the demo server that <c>ws4net serve</c> runs. Not thread-safe while being changed.</summary>
-public sealed class DemoServerOptions
+internal sealed class DemoServerOptions
 {
     /// <summary>The default maximum message size of the demo endpoints: 16 MiB (what the Autobahn suite sends).</summary>
     public const long DefaultMaxMessageSize = 16 * 1024 * 1024;

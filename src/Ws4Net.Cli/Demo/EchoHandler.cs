@@ -5,7 +5,7 @@ namespace Ws4Net.Cli.Demo;
 /// text, binary stays binary). This is what the Autobahn fuzzing client tests against. One instance
 /// per connection; callbacks run one at a time.
 /// </summary>
-public sealed class EchoHandler : WebSocketHandler
+internal sealed class EchoHandler : WebSocketHandler
 {
     /// <inheritdoc />
     protected override ValueTask OnMessageAsync(WebSocketMessage message)

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Ws4Net.Internal;
 using Ws4Net.Protocol;
 using Ws4Net.Protocol.Handshake;
 
@@ -389,56 +390,18 @@ public static partial class WebSocketClient
 
     private static async Task<(HttpResponseHead Head, byte[] Buffer, int Consumed, int Length)> ReadResponseHeadAsync(Stream stream, HttpHeadLimits limits, Uri target, string peer, CancellationToken cancellationToken)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
-        int length = 0;
-        try
+        HttpHeadReadResult<HttpResponseHead> result = await HttpHeadReader.ReadAsync(stream, limits, HttpHeadParser.ParseResponse, cancellationToken).ConfigureAwait(false);
+        if (result.Head is { } head)
         {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, limits.MaxHeadSize + 1));
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
-
-                int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    string reason = $"the {peer} closed the connection before answering";
-                    throw new WebSocketConnectException(
-                        peer == "server" ? WebSocketConnectError.Network : WebSocketConnectError.Proxy,
-                        $"Cannot connect to {target}: {reason}.",
-                        target, 0, null, new WebSocketHandshakeException(reason, 0, null));
-                }
-
-                length += read;
-                HttpHeadParseResult<HttpResponseHead> result = HttpHeadParser.ParseResponse(buffer.AsSpan(0, length), limits);
-                if (result.Status == HttpHeadParseStatus.Complete)
-                {
-                    byte[] done = buffer;
-                    buffer = [];
-                    return (result.Head!, done, result.Consumed, length);
-                }
-
-                if (result.Status == HttpHeadParseStatus.Invalid)
-                {
-                    string reason = $"malformed HTTP response from the {peer}: {result.ErrorReason}";
-                    throw new WebSocketConnectException(
-                        peer == "server" ? WebSocketConnectError.Handshake : WebSocketConnectError.Proxy,
-                        $"Cannot connect to {target}: {reason}.",
-                        target, 0, null, new WebSocketHandshakeException(reason, 0, null));
-                }
-            }
+            return (head, result.Buffer!, result.Consumed, result.Length);
         }
-        finally
-        {
-            if (buffer.Length > 0)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
+
+        string reason = result.Invalid is { } invalid
+            ? $"malformed HTTP response from the {peer}: {invalid.ErrorReason}"
+            : $"the {peer} closed the connection before answering";
+        WebSocketConnectError error = peer != "server" ? WebSocketConnectError.Proxy
+            : result.Invalid is null ? WebSocketConnectError.Network : WebSocketConnectError.Handshake;
+        throw new WebSocketConnectException(error, $"Cannot connect to {target}: {reason}.", target, 0, null, new WebSocketHandshakeException(reason, 0, null));
     }
 
     [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Handshake with {Uri} redirected ({Status}) to {Location}")]

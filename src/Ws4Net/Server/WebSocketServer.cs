@@ -447,39 +447,13 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     /// <summary>Reads until the request head is complete or invalid; answers an invalid head with its status.</summary>
     private async Task<(HttpRequestHead? Head, ReadOnlyMemory<byte> Remainder, byte[]? Buffer)> ReadRequestHeadAsync(Stream stream, CancellationToken cancellationToken)
     {
-        int max = _options.HeadLimits.MaxHeadSize;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(max, 4096));
-        int length = 0;
-        while (true)
+        HttpHeadReadResult<HttpRequestHead> result = await HttpHeadReader.ReadAsync(stream, _options.HeadLimits, HttpHeadParser.ParseRequest, cancellationToken).ConfigureAwait(false);
+        if (result.Invalid is { } invalid)
         {
-            if (length == buffer.Length)
-            {
-                byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
-                buffer.AsSpan(0, length).CopyTo(bigger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = bigger;
-            }
-
-            int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                return (null, default, null);
-            }
-
-            length += read;
-            HttpHeadParseResult<HttpRequestHead> result = HttpHeadParser.ParseRequest(buffer.AsSpan(0, length), _options.HeadLimits);
-            switch (result.Status)
-            {
-                case HttpHeadParseStatus.Complete:
-                    return (result.Head, buffer.AsMemory(result.Consumed, length - result.Consumed), buffer);
-                case HttpHeadParseStatus.Invalid:
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    await WritePlainAsync(stream, result.ErrorStatusCode, result.ErrorReason ?? "Bad request", null, null, cancellationToken).ConfigureAwait(false);
-                    Diagnostics.HandshakeDiagnostics.ServerRejected(_logger, null, null, null, result.ErrorStatusCode, result.ErrorReason ?? "Bad request");
-                    return (null, default, null);
-            }
+            await WritePlainAsync(stream, invalid.ErrorStatusCode, invalid.ErrorReason ?? "Bad request", null, null, cancellationToken).ConfigureAwait(false);
         }
+
+        return (result.Head, result.Remainder, result.Buffer);
     }
 
     private async Task<(WebSocketConnection? Connection, WebSocketHandler? Handler)> UpgradeAsync(Stream stream, Socket socket, HttpRequestHead head, ReadOnlyMemory<byte> rest, CancellationToken cancellationToken)

@@ -405,6 +405,7 @@ public sealed class Ws4NetWebSocket : BclWebSocket
     /// Reads the next data or close event (caller holds the receive gate). Pings and pongs are handled by the
     /// connection on the way. Failure, end of transport and our own abort surface as exceptions.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ProtocolEvent> ReadEventAsync(CancellationToken cancellationToken)
     {
         ProtocolEvent e;
@@ -504,6 +505,7 @@ public sealed class Ws4NetWebSocket : BclWebSocket
     // Send
     // =====================================================================================
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendCoreAsync(ReadOnlyMemory<byte> buffer, BclMessageType messageType, BclMessageFlags messageFlags, CancellationToken cancellationToken)
     {
         CancellationTokenRegistration registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_abort, this) : default;

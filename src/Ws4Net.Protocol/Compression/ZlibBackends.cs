@@ -126,8 +126,10 @@ internal static class ZlibBackends
                 return rc is ZlibNative.Ok or ZlibNative.StreamEnd && inflated[..written].SequenceEqual(text) ? backend : null;
             }
         }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or InvalidOperationException or TypeLoadException or System.Runtime.InteropServices.MarshalDirectiveException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // DllNotFoundException, EntryPointNotFoundException (renamed exports), BadImageFormatException,
+            // InvalidOperationException (init refused): this candidate is unusable, try the next one.
             return null;
         }
     }

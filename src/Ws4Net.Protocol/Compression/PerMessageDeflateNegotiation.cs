@@ -23,12 +23,19 @@ public static class PerMessageDeflateNegotiation
     /// <param name="offers">The client's offers, from <c>Sec-WebSocket-Extensions</c>, in order.</param>
     /// <param name="options">What this server accepts and how it compresses.</param>
     /// <param name="agreed">The agreement, whose <see cref="PerMessageDeflateParameters.ToHeaderValue"/> is the response.</param>
-    /// <returns><see langword="true"/> when an offer was accepted.</returns>
+    /// <returns><see langword="true"/> when an offer was accepted; <see langword="false"/> also when no zlib works in this process.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static bool TryAccept(IReadOnlyList<WebSocketExtensionOffer> offers, PerMessageDeflateOptions options, [NotNullWhen(true)] out PerMessageDeflateParameters? agreed)
     {
         ArgumentNullException.ThrowIfNull(offers);
         ArgumentNullException.ThrowIfNull(options);
+        if (!ZlibBackends.IsAvailable)
+        {
+            // No working zlib in this process (docs/compression.md): decline, the connection goes on uncompressed.
+            agreed = null;
+            return false;
+        }
+
         foreach (WebSocketExtensionOffer offer in offers)
         {
             if (!string.Equals(offer.Name, ExtensionName, StringComparison.OrdinalIgnoreCase)

@@ -1,27 +1,27 @@
-using System.Runtime.InteropServices;
-
 namespace Ws4Net.Protocol.Compression;
 
 /// <summary>
-/// A raw-DEFLATE decompressor (RFC 1951) over the runtime's zlib. Not thread-safe. Owns unmanaged
-/// memory: dispose it.
+/// A raw-DEFLATE decompressor (RFC 1951) on the zlib backend chosen by <see cref="ZlibBackends"/>. Not
+/// thread-safe. Owns unmanaged memory: dispose it.
 /// </summary>
-internal sealed unsafe class ZlibInflater : IDisposable
+internal sealed class ZlibInflater : IDisposable
 {
-    private ZlibNative.ZStream* _stream;
+    private readonly IZlibStream _stream;
 
     public ZlibInflater(int windowBits)
+        : this(ZlibBackends.Required, windowBits)
     {
-        WindowBits = windowBits;
-        _stream = (ZlibNative.ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZlibNative.ZStream));
-        int rc = ZlibNative.InflateInit2(_stream, -windowBits);
-        if (rc != ZlibNative.Ok)
-        {
-            NativeMemory.Free(_stream);
-            _stream = null;
-            throw new InvalidOperationException($"zlib inflateInit2 failed ({rc}) for window bits {windowBits}.");
-        }
     }
+
+    public ZlibInflater(IZlibBackend backend, int windowBits)
+    {
+        Backend = backend;
+        WindowBits = windowBits;
+        _stream = backend.CreateInflater(windowBits);
+    }
+
+    /// <summary>Gets the zlib this state lives in.</summary>
+    public IZlibBackend Backend { get; }
 
     public int WindowBits { get; }
 
@@ -31,8 +31,7 @@ internal sealed unsafe class ZlibInflater : IDisposable
     /// <summary>Forgets the LZ77 window and any partial block: the next input starts a new stream.</summary>
     public void Reset()
     {
-        ObjectDisposedException.ThrowIf(_stream is null, this);
-        ZlibNative.InflateReset2(_stream, -WindowBits);
+        _stream.ResetInflate(WindowBits);
         StreamEnded = false;
     }
 
@@ -42,7 +41,6 @@ internal sealed unsafe class ZlibInflater : IDisposable
     /// </summary>
     public bool Inflate(ReadOnlySpan<byte> input, Span<byte> output, out int consumed, out int written)
     {
-        ObjectDisposedException.ThrowIf(_stream is null, this);
         consumed = 0;
         written = 0;
         if (StreamEnded)
@@ -51,39 +49,18 @@ internal sealed unsafe class ZlibInflater : IDisposable
             return true;
         }
 
-        fixed (byte* inPtr = input)
-        fixed (byte* outPtr = output)
+        switch (_stream.Process(input, output, ZlibNative.SyncFlush, out consumed, out written))
         {
-            _stream->NextIn = inPtr;
-            _stream->AvailIn = (uint)input.Length;
-            _stream->NextOut = outPtr;
-            _stream->AvailOut = (uint)output.Length;
-            int rc = ZlibNative.Inflate(_stream, ZlibNative.SyncFlush);
-            consumed = input.Length - (int)_stream->AvailIn;
-            written = output.Length - (int)_stream->AvailOut;
-            _stream->NextIn = null;
-            _stream->NextOut = null;
-            switch (rc)
-            {
-                case ZlibNative.Ok:
-                case ZlibNative.BufferError:
-                    return true;
-                case ZlibNative.StreamEnd:
-                    StreamEnded = true;
-                    return true;
-                default:
-                    return false;
-            }
+            case ZlibNative.Ok:
+            case ZlibNative.BufferError:
+                return true;
+            case ZlibNative.StreamEnd:
+                StreamEnded = true;
+                return true;
+            default:
+                return false;
         }
     }
 
-    public void Dispose()
-    {
-        if (_stream is not null)
-        {
-            ZlibNative.InflateEnd(_stream);
-            NativeMemory.Free(_stream);
-            _stream = null;
-        }
-    }
+    public void Dispose() => _stream.Dispose();
 }

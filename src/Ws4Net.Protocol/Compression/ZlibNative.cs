@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 namespace Ws4Net.Protocol.Compression;
 
 /// <summary>
-/// P/Invoke declarations for the zlib that ships with the .NET runtime
+/// zlib constants, and the P/Invoke declarations for the zlib that ships with the .NET runtime
 /// (<c>libSystem.IO.Compression.Native</c>, the same exports the BCL's own deflate uses). The
-/// functions take the runtime's <c>PAL_ZStream</c>, not zlib's <c>z_stream</c>.
+/// functions take the runtime's <c>PAL_ZStream</c>, not zlib's <c>z_stream</c>. These exports are private
+/// to the runtime: only <see cref="RuntimeZlibBackend"/> calls them, after <see cref="ZlibBackends"/> probed them.
 /// </summary>
 internal static partial class ZlibNative
 {

@@ -75,7 +75,8 @@ public sealed class ClientHandshake
         _subprotocols = [.. options.Subprotocols];
         _origin = options.Origin;
         _headers = [.. options.Headers];
-        _perMessageDeflate = options.PerMessageDeflate;
+        // Without a working zlib (docs/compression.md) the extension is not offered: the connection degrades to uncompressed.
+        _perMessageDeflate = Compression.ZlibBackends.IsAvailable ? options.PerMessageDeflate : null;
         _extensionOffers = _perMessageDeflate is null
             ? options.ExtensionOffers
             : string.IsNullOrWhiteSpace(options.ExtensionOffers)

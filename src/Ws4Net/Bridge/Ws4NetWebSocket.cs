@@ -10,7 +10,7 @@ using BclWebSocket = System.Net.WebSockets.WebSocket;
 using BclWebSocketError = System.Net.WebSockets.WebSocketError;
 using BclWebSocketException = System.Net.WebSockets.WebSocketException;
 using CloseCode = Ws4Net.Protocol.WebSocketCloseCode;
-using CoreMessageType = Ws4Net.Protocol.WebSocketMessageType;
+using CoreMessageType = Ws4Net.Protocol.WebSocketMessageKind;
 using ProtocolEvent = Ws4Net.Protocol.WebSocketEvent;
 using ProtocolEventType = Ws4Net.Protocol.WebSocketEventType;
 
@@ -534,7 +534,7 @@ public sealed class Ws4NetWebSocket : BclWebSocket
                 ThrowIfInvalidState(BclState.Open, BclState.CloseReceived);
                 try
                 {
-                    await _connection.SendAsync(buffer, type, endOfMessage, withoutCompression ? false : null, CancellationToken.None).ConfigureAwait(false);
+                    await _connection.SendAsync(buffer, type, (endOfMessage ? Protocol.WebSocketSendFlags.EndOfMessage : Protocol.WebSocketSendFlags.None) | (withoutCompression ? Protocol.WebSocketSendFlags.DisableCompression : Protocol.WebSocketSendFlags.None), CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (WebSocketClosedException ex)
                 {

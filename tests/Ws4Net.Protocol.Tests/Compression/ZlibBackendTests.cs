@@ -109,7 +109,7 @@ public sealed class ZlibBackendTests
                         byte[] message = DeflateKit.CompressibleText(length, length + bits);
                         sentPayloads.Add(message);
                         var wire = new ArrayBufferWriter<byte>();
-                        server.WriteMessage(wire, WebSocketMessageType.Text, message);
+                        server.WriteMessage(wire, WebSocketMessageKind.Text, message);
                         wirePayloads.Add(PayloadOf(wire.WrittenSpan));
                         List<WebSocketEvent> events = Receive(client, wire.WrittenSpan.ToArray(), 4096, out List<string> texts);
                         Assert.Equal(WebSocketEventType.Message, Assert.Single(events).Type);

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace Ws4Net.Tests.Bridge;
 
-using WebSocketMessageType = System.Net.WebSockets.WebSocketMessageType;
+using WebSocketMessageKind = System.Net.WebSockets.WebSocketMessageType;
 
 /// <summary>
 /// The bridge's Memory overloads allocate nothing per message in steady state: pipelined echoes through a
@@ -45,13 +45,13 @@ public sealed class BridgeAllocationTests(ITestOutputHelper output)
         {
             for (int i = 0; i < pipeline; i++)
             {
-                await client.SendAsync(payload.AsMemory(), WebSocketMessageType.Binary, true, CancellationToken.None);
+                await client.SendAsync(payload.AsMemory(), WebSocketMessageKind.Binary, true, CancellationToken.None);
             }
 
             for (int i = 0; i < pipeline; i++)
             {
                 System.Net.WebSockets.ValueWebSocketReceiveResult echo = await client.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
-                if (echo.MessageType != WebSocketMessageType.Binary || echo.Count != payload.Length || !echo.EndOfMessage)
+                if (echo.MessageType != WebSocketMessageKind.Binary || echo.Count != payload.Length || !echo.EndOfMessage)
                 {
                     throw new InvalidOperationException("the echo differs");
                 }

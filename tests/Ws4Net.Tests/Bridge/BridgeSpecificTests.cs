@@ -7,9 +7,9 @@ using Ws4Net.Protocol.Compression;
 namespace Ws4Net.Tests.Bridge;
 
 using WebSocket = System.Net.WebSockets.WebSocket;
-using WebSocketCloseStatus = System.Net.WebSockets.WebSocketCloseStatus;
+using WebSocketCloseInfo = System.Net.WebSockets.WebSocketCloseStatus;
 using WebSocketMessageFlags = System.Net.WebSockets.WebSocketMessageFlags;
-using WebSocketMessageType = System.Net.WebSockets.WebSocketMessageType;
+using WebSocketMessageKind = System.Net.WebSockets.WebSocketMessageType;
 using WebSocketState = System.Net.WebSockets.WebSocketState;
 
 /// <summary>What only the bridge has: permessage-deflate through the BCL flags, the close codes it refuses, other transports.</summary>
@@ -63,16 +63,16 @@ public sealed class BridgeSpecificTests
         (Socket raw, Socket serverSocket) = await ConnectLoopbackAsync();
         using Socket rawOwner = raw;
         var deflate = new PerMessageDeflateParameters(true, true, null, null, threshold: 0);
-        using WebSocket server = new WebSocketConnection(serverSocket, WebSocketRole.Server, perMessageDeflate: deflate).AsWebSocket();
+        using WebSocket server = new WebSocketConnection(serverSocket, new WebSocketConnectionCreationOptions { Role = WebSocketRole.Server, PerMessageDeflate = deflate }).AsWebSocket();
         byte[] text = Encoding.UTF8.GetBytes(new string('a', 100));
 
-        await server.SendAsync(text, WebSocketMessageType.Text, true, CancellationToken.None).WaitAsync(Bound);
+        await server.SendAsync(text, WebSocketMessageKind.Text, true, CancellationToken.None).WaitAsync(Bound);
         byte[] compressedHeader = await ReadExactlyAsync(raw, 2);
         Assert.Equal(0xC1, compressedHeader[0]);                    // FIN + RSV1 + text
         Assert.True(compressedHeader[1] < 100);                     // unmasked, shorter than the text
         await ReadExactlyAsync(raw, compressedHeader[1]);
 
-        await server.SendAsync(text, WebSocketMessageType.Text, WebSocketMessageFlags.EndOfMessage | WebSocketMessageFlags.DisableCompression, CancellationToken.None).AsTask().WaitAsync(Bound);
+        await server.SendAsync(text, WebSocketMessageKind.Text, WebSocketMessageFlags.EndOfMessage | WebSocketMessageFlags.DisableCompression, CancellationToken.None).AsTask().WaitAsync(Bound);
         byte[] plain = await ReadExactlyAsync(raw, 2 + 100);
         Assert.Equal(0x81, plain[0]);                               // FIN + text, no RSV1
         Assert.Equal(100, plain[1]);
@@ -89,26 +89,26 @@ public sealed class BridgeSpecificTests
             DangerousDeflateOptions = new System.Net.WebSockets.WebSocketDeflateOptions { ClientContextTakeover = true, ServerContextTakeover = true },
         });
         var deflate = new PerMessageDeflateParameters(false, false, null, null, threshold: 0);
-        using WebSocket server = new WebSocketConnection(serverSocket, WebSocketRole.Server, perMessageDeflate: deflate).AsWebSocket();
+        using WebSocket server = new WebSocketConnection(serverSocket, new WebSocketConnectionCreationOptions { Role = WebSocketRole.Server, PerMessageDeflate = deflate }).AsWebSocket();
         byte[] payload = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog ", 500)));
 
         for (int i = 0; i < 3; i++)
         {
-            await client.SendAsync(payload, WebSocketMessageType.Text, true, CancellationToken.None).WaitAsync(Bound);
+            await client.SendAsync(payload, WebSocketMessageKind.Text, true, CancellationToken.None).WaitAsync(Bound);
             byte[] atServer = await ReceiveWholeAsync(server);
             Assert.Equal(payload, atServer);
 
-            await server.SendAsync(atServer, WebSocketMessageType.Text, i % 2 == 0 ? WebSocketMessageFlags.EndOfMessage : WebSocketMessageFlags.EndOfMessage | WebSocketMessageFlags.DisableCompression, CancellationToken.None).AsTask().WaitAsync(Bound);
+            await server.SendAsync(atServer, WebSocketMessageKind.Text, i % 2 == 0 ? WebSocketMessageFlags.EndOfMessage : WebSocketMessageFlags.EndOfMessage | WebSocketMessageFlags.DisableCompression, CancellationToken.None).AsTask().WaitAsync(Bound);
             Assert.Equal(payload, await ReceiveWholeAsync(client));
         }
 
         Task serverSide = Task.Run(async () =>
         {
             System.Net.WebSockets.ValueWebSocketReceiveResult close = await server.ReceiveAsync(new byte[8].AsMemory(), CancellationToken.None);
-            Assert.Equal(WebSocketMessageType.Close, close.MessageType);
-            await server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            Assert.Equal(WebSocketMessageKind.Close, close.MessageType);
+            await server.CloseOutputAsync(WebSocketCloseInfo.NormalClosure, null, CancellationToken.None);
         });
-        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).WaitAsync(Bound);
+        await client.CloseAsync(WebSocketCloseInfo.NormalClosure, null, CancellationToken.None).WaitAsync(Bound);
         await serverSide.WaitAsync(Bound);
         Assert.Equal(WebSocketState.Closed, client.State);
         Assert.Equal(WebSocketState.Closed, server.State);
@@ -124,8 +124,8 @@ public sealed class BridgeSpecificTests
         await using WebSocketConnection serverOwner = server;
         using Ws4NetWebSocket webSocket = client.AsWebSocket();
 
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => webSocket.CloseAsync((WebSocketCloseStatus)code, null, CancellationToken.None).WaitAsync(Bound));
-        await Assert.ThrowsAsync<ArgumentException>(() => webSocket.CloseOutputAsync((WebSocketCloseStatus)5000, null, CancellationToken.None).WaitAsync(Bound));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => webSocket.CloseAsync((WebSocketCloseInfo)code, null, CancellationToken.None).WaitAsync(Bound));
+        await Assert.ThrowsAsync<ArgumentException>(() => webSocket.CloseOutputAsync((WebSocketCloseInfo)5000, null, CancellationToken.None).WaitAsync(Bound));
         Assert.Equal(WebSocketState.Open, webSocket.State);
     }
 
@@ -136,7 +136,7 @@ public sealed class BridgeSpecificTests
         await using WebSocketConnection serverOwner = server;
         using Ws4NetWebSocket webSocket = client.AsWebSocket();
 
-        await webSocket.CloseOutputAsync(WebSocketCloseStatus.Empty, null, CancellationToken.None).WaitAsync(Bound);
+        await webSocket.CloseOutputAsync(WebSocketCloseInfo.Empty, null, CancellationToken.None).WaitAsync(Bound);
 
         Assert.Null(await server.ReceiveAsync().AsTask().WaitAsync(Bound));
         Assert.Equal(WebSocketCloseCode.NormalClosure, server.CloseStatus?.Code);
@@ -156,7 +156,7 @@ public sealed class BridgeSpecificTests
         new Random(3).NextBytes(payload);
 
         Task<byte[]> receiving = ReceiveWholeAsync(serverSocket);
-        await clientSocket.SendAsync(payload, WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Bound);
+        await clientSocket.SendAsync(payload, WebSocketMessageKind.Binary, true, CancellationToken.None).WaitAsync(Bound);
 
         Assert.Equal(payload, await receiving.WaitAsync(Bound));
     }

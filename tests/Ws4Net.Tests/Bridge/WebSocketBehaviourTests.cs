@@ -5,11 +5,11 @@ using System.Text;
 namespace Ws4Net.Tests.Bridge;
 
 using WebSocket = System.Net.WebSockets.WebSocket;
-using WebSocketCloseStatus = System.Net.WebSockets.WebSocketCloseStatus;
+using WebSocketCloseInfo = System.Net.WebSockets.WebSocketCloseStatus;
 using WebSocketError = System.Net.WebSockets.WebSocketError;
 using WebSocketException = System.Net.WebSockets.WebSocketException;
 using WebSocketMessageFlags = System.Net.WebSockets.WebSocketMessageFlags;
-using WebSocketMessageType = System.Net.WebSockets.WebSocketMessageType;
+using WebSocketMessageKind = System.Net.WebSockets.WebSocketMessageType;
 using WebSocketState = System.Net.WebSockets.WebSocketState;
 
 /// <summary>
@@ -54,7 +54,7 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
     protected static WebSocket CreateBridge(Socket socket, bool isServer, string? subprotocol)
     {
         var options = new WebSocketConnectionOptions { KeepAliveInterval = TimeSpan.Zero };
-        var connection = new WebSocketConnection(socket, isServer ? WebSocketRole.Server : WebSocketRole.Client, options, subprotocol: subprotocol);
+        var connection = new WebSocketConnection(socket, new WebSocketConnectionCreationOptions { Role = isServer ? WebSocketRole.Server : WebSocketRole.Client, Options = options, Subprotocol = subprotocol });
         return Ws4Net.Bridge.WebSocketConnectionBridgeExtensions.AsWebSocket(connection);
     }
 
@@ -90,10 +90,10 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
     }
 
     private static Task SendTextAsync(WebSocket webSocket, string text, bool endOfMessage = true)
-        => webSocket.SendAsync((ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage, CancellationToken.None).AsTask().WaitAsync(Bound);
+        => webSocket.SendAsync((ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(text), WebSocketMessageKind.Text, endOfMessage, CancellationToken.None).AsTask().WaitAsync(Bound);
 
     /// <summary>Receives one whole data message (or the close), returning its bytes, its type and every piece's (count, endOfMessage).</summary>
-    private static async Task<(WebSocketMessageType Type, byte[] Payload, List<(int Count, bool End)> Pieces)> ReceiveMessageAsync(WebSocket webSocket, int bufferSize = 4096)
+    private static async Task<(WebSocketMessageKind Type, byte[] Payload, List<(int Count, bool End)> Pieces)> ReceiveMessageAsync(WebSocket webSocket, int bufferSize = 4096)
     {
         var buffer = new byte[bufferSize];
         var payload = new MemoryStream();
@@ -103,7 +103,7 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
             System.Net.WebSockets.ValueWebSocketReceiveResult result = await webSocket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).AsTask().WaitAsync(Bound);
             pieces.Add((result.Count, result.EndOfMessage));
             payload.Write(buffer, 0, result.Count);
-            if (result.EndOfMessage || result.MessageType == WebSocketMessageType.Close)
+            if (result.EndOfMessage || result.MessageType == WebSocketMessageKind.Close)
             {
                 return (result.MessageType, payload.ToArray(), pieces);
             }
@@ -122,15 +122,15 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
         await SendTextAsync(client, "héllo");
         var segment = new ArraySegment<byte>(new byte[64]);
         System.Net.WebSockets.WebSocketReceiveResult text = await server.ReceiveAsync(segment, CancellationToken.None).WaitAsync(Bound);
-        Assert.Equal(WebSocketMessageType.Text, text.MessageType);
+        Assert.Equal(WebSocketMessageKind.Text, text.MessageType);
         Assert.True(text.EndOfMessage);
         Assert.Equal("héllo", Encoding.UTF8.GetString(segment.Array!, 0, text.Count));
         Assert.Null(text.CloseStatus);
 
-        await server.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Bound);
+        await server.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageKind.Binary, true, CancellationToken.None).WaitAsync(Bound);
         var memory = new byte[64];
         System.Net.WebSockets.ValueWebSocketReceiveResult binary = await client.ReceiveAsync(memory.AsMemory(), CancellationToken.None).AsTask().WaitAsync(Bound);
-        Assert.Equal(WebSocketMessageType.Binary, binary.MessageType);
+        Assert.Equal(WebSocketMessageKind.Binary, binary.MessageType);
         Assert.True(binary.EndOfMessage);
         Assert.Equal(new byte[] { 1, 2, 3 }, memory[..binary.Count]);
         Assert.Equal(WebSocketState.Open, client.State);
@@ -146,18 +146,18 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
 
         await SendTextAsync(client, "ab", endOfMessage: false);
         // A continuation keeps the message's type whatever type the caller passes (it is a continuation frame).
-        await client.SendAsync(Encoding.UTF8.GetBytes("cd"), WebSocketMessageType.Binary, false, CancellationToken.None).WaitAsync(Bound);
+        await client.SendAsync(Encoding.UTF8.GetBytes("cd"), WebSocketMessageKind.Binary, false, CancellationToken.None).WaitAsync(Bound);
         await SendTextAsync(client, "ef", endOfMessage: true);
         await SendTextAsync(client, "next");
 
-        (WebSocketMessageType type, byte[] payload, List<(int Count, bool End)> pieces) = await ReceiveMessageAsync(server);
-        Assert.Equal(WebSocketMessageType.Text, type);
+        (WebSocketMessageKind type, byte[] payload, List<(int Count, bool End)> pieces) = await ReceiveMessageAsync(server);
+        Assert.Equal(WebSocketMessageKind.Text, type);
         Assert.Equal("abcdef", Encoding.UTF8.GetString(payload));
         Assert.All(pieces[..^1], piece => Assert.False(piece.End));
         Assert.True(pieces[^1].End);
 
         (type, payload, _) = await ReceiveMessageAsync(server);
-        Assert.Equal(WebSocketMessageType.Text, type);
+        Assert.Equal(WebSocketMessageKind.Text, type);
         Assert.Equal("next", Encoding.UTF8.GetString(payload));
     }
 
@@ -168,10 +168,10 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
         byte[] sent = new byte[10_000];
         new Random(7).NextBytes(sent);
 
-        await server.SendAsync(sent, WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Bound);
-        (WebSocketMessageType type, byte[] payload, List<(int Count, bool End)> pieces) = await ReceiveMessageAsync(client, bufferSize: 1000);
+        await server.SendAsync(sent, WebSocketMessageKind.Binary, true, CancellationToken.None).WaitAsync(Bound);
+        (WebSocketMessageKind type, byte[] payload, List<(int Count, bool End)> pieces) = await ReceiveMessageAsync(client, bufferSize: 1000);
 
-        Assert.Equal(WebSocketMessageType.Binary, type);
+        Assert.Equal(WebSocketMessageKind.Binary, type);
         Assert.Equal(sent, payload);
         Assert.True(pieces.Count >= 10);
         Assert.All(pieces, piece => Assert.InRange(piece.Count, 0, 1000));
@@ -183,11 +183,11 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
     {
         (WebSocket client, WebSocket server) = await CreatePairAsync();
 
-        await client.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Text, true, CancellationToken.None).AsTask().WaitAsync(Bound);
+        await client.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageKind.Text, true, CancellationToken.None).AsTask().WaitAsync(Bound);
         System.Net.WebSockets.ValueWebSocketReceiveResult result = await server.ReceiveAsync(new byte[16].AsMemory(), CancellationToken.None).AsTask().WaitAsync(Bound);
 
         Assert.Equal(0, result.Count);
-        Assert.Equal(WebSocketMessageType.Text, result.MessageType);
+        Assert.Equal(WebSocketMessageKind.Text, result.MessageType);
         Assert.True(result.EndOfMessage);
     }
 
@@ -196,13 +196,13 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
     {
         (WebSocket client, WebSocket server) = await CreatePairAsync();
 
-        await client.SendAsync("ab"u8.ToArray(), WebSocketMessageType.Binary, WebSocketMessageFlags.DisableCompression, CancellationToken.None).AsTask().WaitAsync(Bound);
+        await client.SendAsync("ab"u8.ToArray(), WebSocketMessageKind.Binary, WebSocketMessageFlags.DisableCompression, CancellationToken.None).AsTask().WaitAsync(Bound);
         await Assert.ThrowsAsync<ArgumentException>(async () =>
-            await client.SendAsync("xx"u8.ToArray(), WebSocketMessageType.Binary, WebSocketMessageFlags.EndOfMessage, CancellationToken.None));
-        await client.SendAsync("cd"u8.ToArray(), WebSocketMessageType.Binary, WebSocketMessageFlags.EndOfMessage | WebSocketMessageFlags.DisableCompression, CancellationToken.None).AsTask().WaitAsync(Bound);
+            await client.SendAsync("xx"u8.ToArray(), WebSocketMessageKind.Binary, WebSocketMessageFlags.EndOfMessage, CancellationToken.None));
+        await client.SendAsync("cd"u8.ToArray(), WebSocketMessageKind.Binary, WebSocketMessageFlags.EndOfMessage | WebSocketMessageFlags.DisableCompression, CancellationToken.None).AsTask().WaitAsync(Bound);
 
-        (WebSocketMessageType type, byte[] payload, _) = await ReceiveMessageAsync(server);
-        Assert.Equal(WebSocketMessageType.Binary, type);
+        (WebSocketMessageKind type, byte[] payload, _) = await ReceiveMessageAsync(server);
+        Assert.Equal(WebSocketMessageKind.Binary, type);
         Assert.Equal("abcd", Encoding.UTF8.GetString(payload));
         Assert.Equal(WebSocketState.Open, client.State);
     }
@@ -212,7 +212,7 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
     {
         (WebSocket client, _) = await CreatePairAsync();
 
-        await Assert.ThrowsAsync<ArgumentException>(() => client.SendAsync(new ArraySegment<byte>([1]), WebSocketMessageType.Close, true, CancellationToken.None).WaitAsync(Bound));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.SendAsync(new ArraySegment<byte>([1]), WebSocketMessageKind.Close, true, CancellationToken.None).WaitAsync(Bound));
         Assert.Equal(WebSocketState.Open, client.State);
     }
 
@@ -221,16 +221,16 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
     {
         (WebSocket client, WebSocket server) = await CreatePairAsync();
 
-        Task<(WebSocketMessageType Type, byte[] Payload, List<(int Count, bool End)> Pieces)> pending = ReceiveMessageAsync(client);
+        Task<(WebSocketMessageKind Type, byte[] Payload, List<(int Count, bool End)> Pieces)> pending = ReceiveMessageAsync(client);
         await Task.Delay(50);
         Assert.False(pending.IsCompleted);
 
         await SendTextAsync(client, "ping me");
         (_, byte[] atServer, _) = await ReceiveMessageAsync(server);
-        await server.SendAsync(atServer, WebSocketMessageType.Text, true, CancellationToken.None).WaitAsync(Bound);
+        await server.SendAsync(atServer, WebSocketMessageKind.Text, true, CancellationToken.None).WaitAsync(Bound);
 
-        (WebSocketMessageType type, byte[] echoed, _) = await pending.WaitAsync(Bound);
-        Assert.Equal(WebSocketMessageType.Text, type);
+        (WebSocketMessageKind type, byte[] echoed, _) = await pending.WaitAsync(Bound);
+        Assert.Equal(WebSocketMessageKind.Text, type);
         Assert.Equal("ping me", Encoding.UTF8.GetString(echoed));
     }
 
@@ -252,16 +252,16 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
     {
         (WebSocket client, WebSocket server) = await CreatePairAsync();
 
-        Task closing = client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        Task closing = client.CloseAsync(WebSocketCloseInfo.NormalClosure, "bye", CancellationToken.None);
 
         System.Net.WebSockets.WebSocketReceiveResult result = await server.ReceiveAsync(new ArraySegment<byte>(new byte[64]), CancellationToken.None).WaitAsync(Bound);
-        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal(WebSocketMessageKind.Close, result.MessageType);
         Assert.True(result.EndOfMessage);
         Assert.Equal(0, result.Count);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, result.CloseStatus);
+        Assert.Equal(WebSocketCloseInfo.NormalClosure, result.CloseStatus);
         Assert.Equal("bye", result.CloseStatusDescription);
         Assert.Equal(WebSocketState.CloseReceived, server.State);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, server.CloseStatus);
+        Assert.Equal(WebSocketCloseInfo.NormalClosure, server.CloseStatus);
         Assert.Equal("bye", server.CloseStatusDescription);
 
         await server.CloseOutputAsync(result.CloseStatus!.Value, result.CloseStatusDescription, CancellationToken.None).WaitAsync(Bound);
@@ -269,18 +269,18 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
 
         await closing.WaitAsync(Bound);
         Assert.Equal(WebSocketState.Closed, client.State);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+        Assert.Equal(WebSocketCloseInfo.NormalClosure, client.CloseStatus);
         // The bridge's core answers the close itself: the echo carries the code and no reason (docs/bridge.md).
         Assert.Equal(ServerIsBridge ? string.Empty : "bye", client.CloseStatusDescription);
 
         // Closed is terminal: every operation now reports the state.
-        WebSocketException send = await Assert.ThrowsAsync<WebSocketException>(() => client.SendAsync(new ArraySegment<byte>([1]), WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Bound));
+        WebSocketException send = await Assert.ThrowsAsync<WebSocketException>(() => client.SendAsync(new ArraySegment<byte>([1]), WebSocketMessageKind.Binary, true, CancellationToken.None).WaitAsync(Bound));
         Assert.Equal(WebSocketError.InvalidState, send.WebSocketErrorCode);
         WebSocketException receive = await Assert.ThrowsAsync<WebSocketException>(() => server.ReceiveAsync(new ArraySegment<byte>(new byte[8]), CancellationToken.None).WaitAsync(Bound));
         Assert.Equal(WebSocketError.InvalidState, receive.WebSocketErrorCode);
         client.Dispose();
         Assert.Equal(WebSocketState.Closed, client.State);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+        Assert.Equal(WebSocketCloseInfo.NormalClosure, client.CloseStatus);
     }
 
     [Fact]
@@ -291,16 +291,16 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
         Task serverSide = Task.Run(async () =>
         {
             System.Net.WebSockets.ValueWebSocketReceiveResult result = await server.ReceiveAsync(new byte[64].AsMemory(), CancellationToken.None);
-            Assert.Equal(WebSocketMessageType.Close, result.MessageType);
-            await server.CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "going away", CancellationToken.None);
+            Assert.Equal(WebSocketMessageKind.Close, result.MessageType);
+            await server.CloseAsync(WebSocketCloseInfo.EndpointUnavailable, "going away", CancellationToken.None);
         });
 
-        await client.CloseAsync((WebSocketCloseStatus)4001, "custom", CancellationToken.None).WaitAsync(Bound);
+        await client.CloseAsync((WebSocketCloseInfo)4001, "custom", CancellationToken.None).WaitAsync(Bound);
         await serverSide.WaitAsync(Bound);
 
-        Assert.Equal((WebSocketCloseStatus)4001, server.CloseStatus);
+        Assert.Equal((WebSocketCloseInfo)4001, server.CloseStatus);
         Assert.Equal("custom", server.CloseStatusDescription);
-        Assert.Equal(ServerIsBridge ? (WebSocketCloseStatus)4001 : WebSocketCloseStatus.EndpointUnavailable, client.CloseStatus);
+        Assert.Equal(ServerIsBridge ? (WebSocketCloseInfo)4001 : WebSocketCloseInfo.EndpointUnavailable, client.CloseStatus);
         Assert.Equal(ServerIsBridge ? string.Empty : "going away", client.CloseStatusDescription);
         Assert.Equal(WebSocketState.Closed, client.State);
         Assert.Equal(WebSocketState.Closed, server.State);
@@ -315,38 +315,38 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
         await SendTextAsync(client, "late");
         Task serverSide = Task.Run(async () =>
         {
-            await server.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "shutting down", CancellationToken.None);
+            await server.CloseOutputAsync(WebSocketCloseInfo.EndpointUnavailable, "shutting down", CancellationToken.None);
             serverStates.Add(server.State);
 
             // Sending is over once our close frame went out.
-            WebSocketException send = await Assert.ThrowsAsync<WebSocketException>(() => server.SendAsync(new ArraySegment<byte>([1]), WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Bound));
+            WebSocketException send = await Assert.ThrowsAsync<WebSocketException>(() => server.SendAsync(new ArraySegment<byte>([1]), WebSocketMessageKind.Binary, true, CancellationToken.None).WaitAsync(Bound));
             Assert.Equal(WebSocketError.InvalidState, send.WebSocketErrorCode);
 
-            (WebSocketMessageType type, byte[] payload, _) = await ReceiveMessageAsync(server);
-            Assert.Equal(WebSocketMessageType.Text, type);
+            (WebSocketMessageKind type, byte[] payload, _) = await ReceiveMessageAsync(server);
+            Assert.Equal(WebSocketMessageKind.Text, type);
             Assert.Equal("late", Encoding.UTF8.GetString(payload));
             serverStates.Add(server.State);
 
             (type, _, _) = await ReceiveMessageAsync(server);
-            Assert.Equal(WebSocketMessageType.Close, type);
+            Assert.Equal(WebSocketMessageKind.Close, type);
             serverStates.Add(server.State);
             server.Dispose();   // what a host does once its handler returns
         });
 
-        (WebSocketMessageType closeType, _, _) = await ReceiveMessageAsync(client);
-        Assert.Equal(WebSocketMessageType.Close, closeType);
+        (WebSocketMessageKind closeType, _, _) = await ReceiveMessageAsync(client);
+        Assert.Equal(WebSocketMessageKind.Close, closeType);
         Assert.Equal(WebSocketState.CloseReceived, client.State);
-        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, client.CloseStatus);
+        Assert.Equal(WebSocketCloseInfo.EndpointUnavailable, client.CloseStatus);
         Assert.Equal("shutting down", client.CloseStatusDescription);
         WebSocketException receive = await Assert.ThrowsAsync<WebSocketException>(() => client.ReceiveAsync(new ArraySegment<byte>(new byte[8]), CancellationToken.None).WaitAsync(Bound));
         Assert.Equal(WebSocketError.InvalidState, receive.WebSocketErrorCode);
 
-        await client.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, null, CancellationToken.None).WaitAsync(Bound);
+        await client.CloseOutputAsync(WebSocketCloseInfo.EndpointUnavailable, null, CancellationToken.None).WaitAsync(Bound);
         Assert.Equal(WebSocketState.Closed, client.State);
         await serverSide.WaitAsync(Bound);
 
         Assert.Equal([WebSocketState.CloseSent, WebSocketState.CloseSent, WebSocketState.Closed], serverStates);
-        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, server.CloseStatus);
+        Assert.Equal(WebSocketCloseInfo.EndpointUnavailable, server.CloseStatus);
         Assert.Equal(WebSocketState.Closed, server.State);
     }
 
@@ -357,12 +357,12 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
 
         Task serverSide = Task.Run(async () =>
         {
-            await server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            await server.CloseOutputAsync(WebSocketCloseInfo.NormalClosure, null, CancellationToken.None);
             var received = new List<string>();
             while (true)
             {
-                (WebSocketMessageType type, byte[] payload, _) = await ReceiveMessageAsync(server);
-                if (type == WebSocketMessageType.Close)
+                (WebSocketMessageKind type, byte[] payload, _) = await ReceiveMessageAsync(server);
+                if (type == WebSocketMessageKind.Close)
                 {
                     server.Dispose();
                     return received;
@@ -372,8 +372,8 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
             }
         });
 
-        (WebSocketMessageType closeType, _, _) = await ReceiveMessageAsync(client);
-        Assert.Equal(WebSocketMessageType.Close, closeType);
+        (WebSocketMessageKind closeType, _, _) = await ReceiveMessageAsync(client);
+        Assert.Equal(WebSocketMessageKind.Close, closeType);
         Assert.Equal(WebSocketState.CloseReceived, client.State);
         if (ClientIsBridge)
         {
@@ -385,7 +385,7 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
             await SendTextAsync(client, "after");
         }
 
-        await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).WaitAsync(Bound);
+        await client.CloseOutputAsync(WebSocketCloseInfo.NormalClosure, null, CancellationToken.None).WaitAsync(Bound);
         List<string> atServer = await ((Task<List<string>>)serverSide).WaitAsync(Bound);
         Assert.Equal(ClientIsBridge ? [] : ["after"], atServer);
         Assert.Equal(WebSocketState.Closed, client.State);
@@ -396,24 +396,24 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
     {
         (WebSocket client, WebSocket server) = await CreatePairAsync();
 
-        Task<(WebSocketMessageType Type, byte[] Payload, List<(int Count, bool End)> Pieces)> pending = ReceiveMessageAsync(client);
+        Task<(WebSocketMessageKind Type, byte[] Payload, List<(int Count, bool End)> Pieces)> pending = ReceiveMessageAsync(client);
         await Task.Delay(50);
-        Task closing = client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        Task closing = client.CloseAsync(WebSocketCloseInfo.NormalClosure, "done", CancellationToken.None);
 
         Task serverSide = Task.Run(async () =>
         {
-            (WebSocketMessageType type, _, _) = await ReceiveMessageAsync(server);
-            Assert.Equal(WebSocketMessageType.Close, type);
-            await server.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+            (WebSocketMessageKind type, _, _) = await ReceiveMessageAsync(server);
+            Assert.Equal(WebSocketMessageKind.Close, type);
+            await server.CloseAsync(WebSocketCloseInfo.NormalClosure, "done", CancellationToken.None);
         });
 
-        (WebSocketMessageType receivedType, _, _) = await pending.WaitAsync(Bound);
-        Assert.Equal(WebSocketMessageType.Close, receivedType);
+        (WebSocketMessageKind receivedType, _, _) = await pending.WaitAsync(Bound);
+        Assert.Equal(WebSocketMessageKind.Close, receivedType);
         await closing.WaitAsync(Bound);
         await serverSide.WaitAsync(Bound);
         Assert.Equal(WebSocketState.Closed, client.State);
         Assert.Equal(WebSocketState.Closed, server.State);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+        Assert.Equal(WebSocketCloseInfo.NormalClosure, client.CloseStatus);
     }
 
     [Fact]
@@ -425,15 +425,15 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
         await SendTextAsync(server, "unread 2");
         Task serverSide = Task.Run(async () =>
         {
-            (WebSocketMessageType type, _, _) = await ReceiveMessageAsync(server);
-            Assert.Equal(WebSocketMessageType.Close, type);
-            await server.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            (WebSocketMessageKind type, _, _) = await ReceiveMessageAsync(server);
+            Assert.Equal(WebSocketMessageKind.Close, type);
+            await server.CloseAsync(WebSocketCloseInfo.NormalClosure, null, CancellationToken.None);
         });
 
-        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).WaitAsync(Bound);
+        await client.CloseAsync(WebSocketCloseInfo.NormalClosure, null, CancellationToken.None).WaitAsync(Bound);
         await serverSide.WaitAsync(Bound);
         Assert.Equal(WebSocketState.Closed, client.State);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+        Assert.Equal(WebSocketCloseInfo.NormalClosure, client.CloseStatus);
     }
 
     [Theory]
@@ -444,8 +444,8 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
     {
         (WebSocket client, _) = await CreatePairAsync();
 
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CloseAsync((WebSocketCloseStatus)status, null, CancellationToken.None).WaitAsync(Bound));
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CloseOutputAsync((WebSocketCloseStatus)status, null, CancellationToken.None).WaitAsync(Bound));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CloseAsync((WebSocketCloseInfo)status, null, CancellationToken.None).WaitAsync(Bound));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CloseOutputAsync((WebSocketCloseInfo)status, null, CancellationToken.None).WaitAsync(Bound));
         Assert.Equal(WebSocketState.Open, client.State);
     }
 
@@ -454,8 +454,8 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
     {
         (WebSocket client, _) = await CreatePairAsync();
 
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CloseAsync(WebSocketCloseStatus.NormalClosure, new string('x', 124), CancellationToken.None).WaitAsync(Bound));
-        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CloseOutputAsync(WebSocketCloseStatus.Empty, "why", CancellationToken.None).WaitAsync(Bound));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CloseAsync(WebSocketCloseInfo.NormalClosure, new string('x', 124), CancellationToken.None).WaitAsync(Bound));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CloseOutputAsync(WebSocketCloseInfo.Empty, "why", CancellationToken.None).WaitAsync(Bound));
         Assert.Equal(WebSocketState.Open, client.State);
     }
 
@@ -476,7 +476,7 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
         Assert.Equal(WebSocketError.InvalidState, send.WebSocketErrorCode);
         WebSocketException receive = await Assert.ThrowsAsync<WebSocketException>(() => client.ReceiveAsync(new ArraySegment<byte>(new byte[8]), CancellationToken.None).WaitAsync(Bound));
         Assert.Equal(WebSocketError.InvalidState, receive.WebSocketErrorCode);
-        await Assert.ThrowsAsync<WebSocketException>(() => client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).WaitAsync(Bound));
+        await Assert.ThrowsAsync<WebSocketException>(() => client.CloseAsync(WebSocketCloseInfo.NormalClosure, null, CancellationToken.None).WaitAsync(Bound));
         client.Abort();
         client.Dispose();
         Assert.Equal(WebSocketState.Aborted, client.State);
@@ -531,9 +531,9 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
         (WebSocket client, WebSocket server) = await CreatePairAsync();
         using var cts = new CancellationTokenSource();
 
-        Task closing = client.CloseAsync(WebSocketCloseStatus.NormalClosure, "client done", cts.Token);
-        (WebSocketMessageType type, _, _) = await ReceiveMessageAsync(server);
-        Assert.Equal(WebSocketMessageType.Close, type);
+        Task closing = client.CloseAsync(WebSocketCloseInfo.NormalClosure, "client done", cts.Token);
+        (WebSocketMessageKind type, _, _) = await ReceiveMessageAsync(server);
+        Assert.Equal(WebSocketMessageKind.Close, type);
         if (ServerIsBridge)
         {
             // The bridge's core answered the close on arrival: there is no wait to cancel.
@@ -557,14 +557,14 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
         Assert.Equal(WebSocketState.CloseSent, client.State);
 
         // The receive that waited for the close goes on: the server's answer completes the handshake.
-        await server.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "server done", CancellationToken.None).WaitAsync(Bound);
+        await server.CloseOutputAsync(WebSocketCloseInfo.NormalClosure, "server done", CancellationToken.None).WaitAsync(Bound);
         using var deadline = new CancellationTokenSource(Bound);
         while (client.State != WebSocketState.Closed)
         {
             await Task.Delay(20, deadline.Token);
         }
 
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+        Assert.Equal(WebSocketCloseInfo.NormalClosure, client.CloseStatus);
         Assert.Equal("server done", client.CloseStatusDescription);
     }
 
@@ -661,8 +661,8 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
         await raw.SendAsync(ClientFrame(0x81, "hi"u8), SocketFlags.None);
         raw.Shutdown(SocketShutdown.Send);
 
-        (WebSocketMessageType type, byte[] payload, _) = await ReceiveMessageAsync(server);
-        Assert.Equal(WebSocketMessageType.Text, type);
+        (WebSocketMessageKind type, byte[] payload, _) = await ReceiveMessageAsync(server);
+        Assert.Equal(WebSocketMessageKind.Text, type);
         Assert.Equal("hi", Encoding.UTF8.GetString(payload));
         WebSocketException error = await Assert.ThrowsAsync<WebSocketException>(() => ReceiveMessageAsync(server));
         Assert.Equal(WebSocketError.ConnectionClosedPrematurely, error.WebSocketErrorCode);
@@ -678,8 +678,8 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
         await raw.SendAsync(ClientFrame(0x8A, "unsolicited"u8), SocketFlags.None);
         await raw.SendAsync(ClientFrame(0x82, [42]), SocketFlags.None);
 
-        (WebSocketMessageType type, byte[] payload, _) = await ReceiveMessageAsync(server);
-        Assert.Equal(WebSocketMessageType.Binary, type);
+        (WebSocketMessageKind type, byte[] payload, _) = await ReceiveMessageAsync(server);
+        Assert.Equal(WebSocketMessageKind.Binary, type);
         Assert.Equal(new byte[] { 42 }, payload);
 
         var pong = new byte[4];
@@ -699,9 +699,9 @@ public abstract class WebSocketBehaviourTests : IAsyncLifetime
 
         await raw.SendAsync(ClientFrame(0x88, []), SocketFlags.None);
 
-        (WebSocketMessageType type, _, _) = await ReceiveMessageAsync(server);
-        Assert.Equal(WebSocketMessageType.Close, type);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, server.CloseStatus);
+        (WebSocketMessageKind type, _, _) = await ReceiveMessageAsync(server);
+        Assert.Equal(WebSocketMessageKind.Close, type);
+        Assert.Equal(WebSocketCloseInfo.NormalClosure, server.CloseStatus);
         Assert.Equal(string.Empty, server.CloseStatusDescription);
         Assert.Equal(WebSocketState.CloseReceived, server.State);
     }

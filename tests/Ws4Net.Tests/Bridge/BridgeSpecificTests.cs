@@ -144,6 +144,20 @@ public sealed class BridgeSpecificTests
     }
 
     [Fact]
+    public async Task ReceivingThroughTheBridgeWhileTheConnectionIsReceivedFromElsewhere_ThrowsInvalidOperation()
+    {
+        (WebSocketConnection client, WebSocketConnection server) = InMemoryWebSocket.CreatePair();
+        await using WebSocketConnection serverOwner = server;
+        using Ws4NetWebSocket webSocket = client.AsWebSocket();
+
+        ValueTask<WebSocketMessage?> pullReceive = client.ReceiveAsync();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => webSocket.ReceiveAsync(new byte[8].AsMemory(), CancellationToken.None).AsTask().WaitAsync(Bound));
+
+        await server.SendTextAsync("still delivered to the first receiver");
+        Assert.Equal("still delivered to the first receiver", (await pullReceive.AsTask().WaitAsync(Bound))?.GetText());
+    }
+
+    [Fact]
     public async Task OverAnInMemoryPipePair_AMessageLargerThanTheSendQueueCapRoundTrips()
     {
         var options = new WebSocketConnectionOptions { KeepAliveInterval = TimeSpan.Zero, MaxBufferedAmount = 256 * 1024, SendHighWaterMark = 64 * 1024 };

@@ -78,6 +78,31 @@ internal sealed partial class WebSocketEndpoint
             HostContext = context,
         };
 
+        IReadOnlyList<KeyValuePair<string, string>> extraHeaders = [];
+        if (_endpointOptions.OnHandshake is { } hook)
+        {
+            var handshakeContext = new Server.WebSocketHandshakeContext(upgradeRequest, context.RequestServices);
+            try
+            {
+                await hook(handshakeContext).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogHandlerFactoryFailed(settings.Logger, context.Request.Path, ex);
+                await WriteRejectionAsync(context, StatusCodes.Status500InternalServerError, "The WebSocket handshake hook failed.", []).ConfigureAwait(false);
+                return;
+            }
+
+            if (handshakeContext.Rejection is { } rejection)
+            {
+                LogRejected(settings.Logger, context.Connection.RemoteIpAddress?.ToString(), context.Request.Path, rejection.StatusCode, rejection.Reason);
+                await WriteRejectionAsync(context, rejection.StatusCode, rejection.Reason, rejection.Headers).ConfigureAwait(false);
+                return;
+            }
+
+            extraHeaders = handshakeContext.ResponseHeaders;
+        }
+
         WebSocketHandler handler;
         try
         {
@@ -94,6 +119,11 @@ internal sealed partial class WebSocketEndpoint
         foreach (KeyValuePair<string, string> header in result.ResponseHeaders)
         {
             context.Response.Headers[header.Key] = header.Value;
+        }
+
+        foreach (KeyValuePair<string, string> header in extraHeaders)
+        {
+            context.Response.Headers.Append(header.Key, header.Value);
         }
 
         // The WebSocket lives as long as the request: no request timeout, no body size or rate limit on its bytes.

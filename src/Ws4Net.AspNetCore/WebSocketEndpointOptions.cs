@@ -60,6 +60,15 @@ public sealed class WebSocketEndpointOptions
     public RequestDelegate? NonWebSocketRequest { get; set; }
 
     /// <summary>
+    /// Gets or sets a hook run for each opening request that passed validation, negotiation and the endpoint's
+    /// conventions (authorization, rate limiting), before the handler is built and the 101 or 200 is sent: it may
+    /// add response headers or reject with any status and headers, for example 401 with <c>WWW-Authenticate</c> or
+    /// 429 with <c>Retry-After</c> (see <see cref="Server.WebSocketHandshakeContext"/>; its <c>Services</c> are the
+    /// request's). An exception it throws answers 500. Must be thread-safe. Null by default.
+    /// </summary>
+    public Func<Server.WebSocketHandshakeContext, ValueTask>? OnHandshake { get; set; }
+
+    /// <summary>
     /// Gets or sets the connection settings (limits, keepalive, timeouts, backpressure) for this endpoint;
     /// <see langword="null"/> (the default) uses those built from <c>Ws4NetOptions</c> by <c>services.AddWs4Net()</c>.
     /// </summary>

@@ -22,6 +22,30 @@ public sealed class KestrelWebSocketTests
         app.MapWebSocket<EchoHandler>("/page", o => o.NonWebSocketRequest = ctx => ctx.Response.WriteAsync("a page"));
         app.MapWebSocket("/factory", (ctx, request) => new EchoHandler());
         app.MapWebSocket("/broken", (ctx, request) => throw new InvalidOperationException("no handler"));
+        app.MapWebSocket<EchoHandler>("/hooked", o =>
+        {
+            o.Subprotocols.Add("a");
+            o.SubprotocolSelector = offered => offered.Contains("b") ? "b" : null;
+            o.OnHandshake = context =>
+            {
+                string? token = context.Request.Headers.TryGetValue("X-Token", out string? t) ? t : null;
+                if (token is null)
+                {
+                    context.RejectUnauthorized("Bearer realm=\"chat\"");
+                }
+                else if (token == "busy")
+                {
+                    context.RejectTooManyRequests(TimeSpan.FromSeconds(7));
+                }
+                else
+                {
+                    Assert.NotNull(context.Services?.GetService(typeof(ScopedProbe)));
+                    context.AddResponseHeader("X-Session", "s-" + token);
+                }
+
+                return ValueTask.CompletedTask;
+            };
+        });
     }
 
     [Theory]
@@ -224,7 +248,35 @@ public sealed class KestrelWebSocketTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_handshake_hook_rejects_with_any_status_and_headers_and_adds_headers_on_accept(bool http2)
+    {
+        await using KestrelHost host = await KestrelHost.StartAsync(MapAll);
+
+        (HttpStatusCode status, IReadOnlyDictionary<string, IEnumerable<string>>? headers) = await RejectedAsync(host, "/hooked", http2);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("Bearer realm=\"chat\"", headers!["WWW-Authenticate"].Single());
+
+        (status, headers) = await RejectedAsync(host, "/hooked", http2, o => o.SetRequestHeader("X-Token", "busy"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.Equal("7", headers!["Retry-After"].Single());
+
+        using ClientWebSocket client = await host.ConnectAsync("/hooked", http2, o =>
+        {
+            o.SetRequestHeader("X-Token", "abc");
+            o.AddSubProtocol("a");
+            o.AddSubProtocol("b");
+        });
+        Assert.Equal("s-abc", client.HttpResponseHeaders!["X-Session"].Single());
+        Assert.Equal("b", client.SubProtocol);
+    }
+
     private static async Task<HttpStatusCode> RejectedStatusAsync(KestrelHost host, string path, bool http2, Action<ClientWebSocketOptions>? configure = null)
+        => (await RejectedAsync(host, path, http2, configure)).Status;
+
+    private static async Task<(HttpStatusCode Status, IReadOnlyDictionary<string, IEnumerable<string>>? Headers)> RejectedAsync(KestrelHost host, string path, bool http2, Action<ClientWebSocketOptions>? configure = null)
     {
         var client = new ClientWebSocket();
         client.Options.CollectHttpResponseDetails = true;
@@ -238,7 +290,7 @@ public sealed class KestrelWebSocketTests
 
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
         await Assert.ThrowsAsync<WebSocketException>(() => client.ConnectAsync(uri, invoker, CancellationToken.None));
-        return client.HttpStatusCode;
+        return (client.HttpStatusCode, client.HttpResponseHeaders);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -264,9 +264,31 @@ public static class ServerHandshake
     /// <exception cref="ArgumentNullException"><paramref name="result"/> or <paramref name="output"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="result"/> is not of kind <see cref="ServerHandshakeKind.Http11Upgrade"/>.</exception>
     public static void WriteResponse(ServerHandshakeResult result, IBufferWriter<byte> output)
+        => WriteResponse(result, [], output);
+
+    /// <summary>
+    /// Like <see cref="WriteResponse(ServerHandshakeResult, IBufferWriter{byte})"/>, with
+    /// <paramref name="additionalHeaders"/> written after the result's own headers (for example a cookie a route
+    /// sets on the 101). The caller validates them: names must be tokens and values free of CR and LF.
+    /// </summary>
+    /// <param name="result">The negotiation outcome.</param>
+    /// <param name="additionalHeaders">Extra response headers, in order.</param>
+    /// <param name="output">Receives the response bytes.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="result"/> is not of kind <see cref="ServerHandshakeKind.Http11Upgrade"/>,
+    /// or a header name is not a token or a value contains CR or LF.</exception>
+    public static void WriteResponse(ServerHandshakeResult result, IReadOnlyList<KeyValuePair<string, string>> additionalHeaders, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(additionalHeaders);
         ArgumentNullException.ThrowIfNull(output);
+        foreach (KeyValuePair<string, string> header in additionalHeaders)
+        {
+            if (!HttpSyntax.IsToken(header.Key) || header.Value is null || header.Value.AsSpan().ContainsAny('\r', '\n'))
+            {
+                throw new ArgumentException($"Invalid additional response header '{header.Key}'.", nameof(additionalHeaders));
+            }
+        }
         StringBuilder head = new(256);
         if (result.Kind != ServerHandshakeKind.Http11Upgrade)
         {
@@ -277,6 +299,7 @@ public static class ServerHandshake
         {
             head.Append("HTTP/1.1 101 Switching Protocols\r\n");
             AppendHeaders(head, result.ResponseHeaders);
+            AppendHeaders(head, additionalHeaders);
             head.Append("\r\n");
             Write(output, head.ToString(), Encoding.ASCII);
             return;
@@ -290,6 +313,7 @@ public static class ServerHandshake
             .Append(CultureInfo.InvariantCulture, $"Content-Length: {bodyLength}\r\n")
             .Append(upgradeRequired ? "Connection: Upgrade, close\r\n" : "Connection: close\r\n");
         AppendHeaders(head, result.ResponseHeaders);
+        AppendHeaders(head, additionalHeaders);
         head.Append("\r\n");
         Write(output, head.ToString(), Encoding.ASCII);
         Write(output, body, Encoding.UTF8);

@@ -34,4 +34,23 @@ public sealed class WebSocketRoute
 
     /// <summary>Gets the supported subprotocols in preference order.</summary>
     public IReadOnlyList<string> Subprotocols { get; }
+
+    /// <summary>
+    /// Gets an optional custom subprotocol choice for this path, taking precedence over <see cref="Subprotocols"/>
+    /// (see <see cref="Protocol.Handshake.ServerHandshakeOptions.SubprotocolSelector"/>). Must be thread-safe.
+    /// </summary>
+    public Func<IReadOnlyList<string>, string?>? SubprotocolSelector { get; init; }
+
+    /// <summary>
+    /// Gets an optional negotiator for extensions other than permessage-deflate on this path
+    /// (see <see cref="Protocol.Handshake.ServerHandshakeOptions.ExtensionNegotiator"/>). Must be thread-safe.
+    /// </summary>
+    public Func<IReadOnlyList<Protocol.Handshake.WebSocketExtensionOffer>, string?>? ExtensionNegotiator { get; init; }
+
+    /// <summary>
+    /// Gets an optional hook run for each opening request that passed validation and negotiation, before the
+    /// handler is built and the 101 is sent: it may add response headers or reject with any status and headers
+    /// (<see cref="WebSocketHandshakeContext"/>). An exception it throws answers 500. Must be thread-safe.
+    /// </summary>
+    public Func<WebSocketHandshakeContext, ValueTask>? OnHandshake { get; init; }
 }

@@ -76,7 +76,12 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             throw new InvalidOperationException("Routes are added before StartAsync.");
         }
 
-        var handshake = new ServerHandshakeOptions { PerMessageDeflate = _options.PerMessageDeflate };
+        var handshake = new ServerHandshakeOptions
+        {
+            PerMessageDeflate = _options.PerMessageDeflate,
+            SubprotocolSelector = route.SubprotocolSelector,
+            ExtensionNegotiator = route.ExtensionNegotiator,
+        };
         foreach (string subprotocol in route.Subprotocols)
         {
             handshake.Subprotocols.Add(subprotocol);
@@ -508,10 +513,33 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
         WebSocketUpgradeRequest? request = null;
         WebSocketHandler? handler = null;
+        WebSocketHandshakeContext? handshakeContext = null;
         if (result.IsAccepted)
         {
             // Build the handler before answering 101: a factory that fails is a server error (500), not a WebSocket.
             request = new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol);
+            if (entry.Route.OnHandshake is { } hook)
+            {
+                handshakeContext = new WebSocketHandshakeContext(request, _options.Services);
+                try
+                {
+                    await hook(handshakeContext).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    LogHandlerFactoryFailed(_logger, path, ex);
+                    await WritePlainAsync(stream, 500, "The WebSocket handshake hook failed.", null, head, cancellationToken).ConfigureAwait(false);
+                    return default;
+                }
+
+                if (handshakeContext.Rejection is { } rejection)
+                {
+                    LogRejected(_logger, socket.RemoteEndPointOrNull(), path, rejection.StatusCode, rejection.Reason);
+                    await WritePlainAsync(stream, rejection.StatusCode, rejection.Reason, FormatHeaders(rejection.Headers), head, cancellationToken).ConfigureAwait(false);
+                    return default;
+                }
+            }
+
             try
             {
                 handler = entry.Route.HandlerFactory(request, _options.Services);
@@ -541,7 +569,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         handler!.Attach(connection);
         try
         {
-            await WriteHandshakeResponseAsync(stream, result, cancellationToken).ConfigureAwait(false);
+            await WriteHandshakeResponseAsync(stream, result, cancellationToken, handshakeContext?.ResponseHeaders).ConfigureAwait(false);
         }
         catch
         {
@@ -552,12 +580,12 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         return (connection, handler);
     }
 
-    private static async Task WriteHandshakeResponseAsync(Stream stream, ServerHandshakeResult result, CancellationToken cancellationToken)
+    private static async Task WriteHandshakeResponseAsync(Stream stream, ServerHandshakeResult result, CancellationToken cancellationToken, IReadOnlyList<KeyValuePair<string, string>>? additionalHeaders = null)
     {
         var response = new PooledBufferWriter();
         try
         {
-            ServerHandshake.WriteResponse(result, response);
+            ServerHandshake.WriteResponse(result, additionalHeaders ?? Array.Empty<KeyValuePair<string, string>>(), response);
             if (stream is NetworkStream network)
             {
                 // A few hundred bytes into a fresh socket's empty send buffer never block: sending them
@@ -614,7 +642,18 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         }
     }
 
-    private static string ReasonPhrase(int status) => status switch
+    private static string FormatHeaders(IReadOnlyList<KeyValuePair<string, string>> headers)
+    {
+        var text = new StringBuilder();
+        foreach (KeyValuePair<string, string> header in headers)
+        {
+            text.Append(header.Key).Append(": ").Append(header.Value).Append("\r\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static string ReasonPhrase(int status) => HttpSyntax.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : status switch
     {
         200 => "OK",
         400 => "Bad Request",

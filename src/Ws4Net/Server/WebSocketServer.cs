@@ -31,6 +31,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ILogger _connectionLogger;
     private readonly Dictionary<string, (WebSocketRoute Route, ServerHandshakeOptions Handshake)> _routes = new(StringComparer.Ordinal);
+    private readonly List<(WebSocketRoute Route, ServerHandshakeOptions Handshake)> _templateRoutes = [];
     private readonly ConcurrentDictionary<WebSocketConnection, byte> _connections = new();
     private readonly TaskCompletionSource _sessionsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _sessionCount;
@@ -92,7 +93,16 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             handshake.AllowedOrigins.Add(origin);
         }
 
-        if (!_routes.TryAdd(route.Path, (route, handshake)))
+        if (route.Template.HasParameters)
+        {
+            if (_templateRoutes.Any(r => string.Equals(r.Route.Path, route.Path, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new InvalidOperationException($"The route template {route.Path} is already mapped.");
+            }
+
+            _templateRoutes.Add((route, handshake));
+        }
+        else if (!_routes.TryAdd(route.Path, (route, handshake)))
         {
             throw new InvalidOperationException($"The path {route.Path} is already mapped.");
         }
@@ -101,7 +111,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     }
 
     /// <summary>Maps a path to a handler built by <paramref name="factory"/> for each connection (pass constructor arguments here).</summary>
-    /// <param name="path">The exact path, for example <c>/chat</c>.</param>
+    /// <param name="path">The exact path, for example <c>/chat</c>, or a route template such as <c>/rooms/{name}</c> (see <see cref="WebSocketRoute"/>).</param>
     /// <param name="factory">Builds a fresh handler from the upgrade request.</param>
     /// <param name="subprotocols">Supported subprotocols, in preference order.</param>
     /// <returns>This server.</returns>
@@ -117,7 +127,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     /// <see cref="ActivatorUtilities"/> from <see cref="WebSocketServerOptions.Services"/> (constructor injection).
     /// </summary>
     /// <typeparam name="THandler">The handler type.</typeparam>
-    /// <param name="path">The exact path.</param>
+    /// <param name="path">The exact path or a route template (see <see cref="WebSocketRoute"/>).</param>
     /// <param name="subprotocols">Supported subprotocols, in preference order.</param>
     /// <returns>This server.</returns>
     /// <exception cref="InvalidOperationException">The server has started, or the path is already mapped.</exception>
@@ -490,6 +500,19 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     {
         string path = Uri.UnescapeDataString(head.Path);
         bool routed = _routes.TryGetValue(path, out var entry);
+        Dictionary<string, string?>? routeValues = null;
+        if (!routed)
+        {
+            foreach (var candidate in _templateRoutes)
+            {
+                if (candidate.Route.Template.TryMatch(head.Path, out Dictionary<string, string?> values))
+                {
+                    (entry, routeValues, routed) = (candidate, values, true);
+                    break;
+                }
+            }
+        }
+
         ServerHandshakeResult result = ServerHandshake.Negotiate(head, routed ? entry.Handshake : new ServerHandshakeOptions());
         if (!result.IsWebSocketRequest)
         {
@@ -517,7 +540,10 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         if (result.IsAccepted)
         {
             // Build the handler before answering 101: a factory that fails is a server error (500), not a WebSocket.
-            request = new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol);
+            request = routeValues is null
+                ? new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol)
+                : new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol) { RouteValues = routeValues.AsReadOnly() };
+
             if (entry.Route.OnHandshake is { } hook)
             {
                 handshakeContext = new WebSocketHandshakeContext(request, _options.Services);

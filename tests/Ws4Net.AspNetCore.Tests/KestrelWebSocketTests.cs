@@ -3,6 +3,8 @@ using System.Net.WebSockets;
 using BclCloseStatus = System.Net.WebSockets.WebSocketCloseStatus;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Ws4Net.AspNetCore.Tests.Infrastructure;
 using Ws4NetManager = Ws4Net.Management.WebSocketManager;
@@ -272,6 +274,37 @@ public sealed class KestrelWebSocketTests
         Assert.Equal("s-abc", client.HttpResponseHeaders!["X-Session"].Single());
         Assert.Equal("b", client.SubProtocol);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RequireRateLimiting_and_metadata_apply_to_the_opening_request(bool http2)
+    {
+        await using KestrelHost host = await KestrelHost.StartAsync(app =>
+        {
+            app.MapWebSocket<EchoHandler>("/limited", o => o.Subprotocols.Add("p1"))
+                .RequireRateLimiting("one")
+                .WithMetadata(new EndpointTag("tagged"));
+        }, configureServices: services => services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddFixedWindowLimiter("one", w =>
+            {
+                w.PermitLimit = 1;
+                w.Window = TimeSpan.FromHours(1);
+                w.QueueLimit = 0;
+            });
+        }), configureApp: app => app.UseRateLimiter());
+
+        var endpoints = host.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints;
+        Endpoint endpoint = Assert.Single(endpoints, e => e.Metadata.GetMetadata<EndpointTag>() is not null);
+        Assert.Equal(["p1"], endpoint.Metadata.GetMetadata<WebSocketEndpointMetadata>()!.Subprotocols);
+
+        using ClientWebSocket first = await host.ConnectAsync("/limited", http2);
+        Assert.Equal(HttpStatusCode.TooManyRequests, await RejectedStatusAsync(host, "/limited", http2));
+    }
+
+    private sealed record EndpointTag(string Name);
 
     private static async Task<HttpStatusCode> RejectedStatusAsync(KestrelHost host, string path, bool http2, Action<ClientWebSocketOptions>? configure = null)
         => (await RejectedAsync(host, path, http2, configure)).Status;

@@ -35,7 +35,12 @@ public sealed class KestrelHost : IAsyncDisposable
 
     public Uri Url(string pathAndQuery, bool http2) => new($"ws://127.0.0.1:{(http2 ? H2cPort : Http1Port)}{pathAndQuery}");
 
-    public static async Task<KestrelHost> StartAsync(Action<WebApplication> map, Action<Ws4NetOptions>? configure = null, TimeSpan? hostShutdownTimeout = null)
+    public static async Task<KestrelHost> StartAsync(
+        Action<WebApplication> map,
+        Action<Ws4NetOptions>? configure = null,
+        TimeSpan? hostShutdownTimeout = null,
+        Action<IServiceCollection>? configureServices = null,
+        Action<WebApplication>? configureApp = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -55,9 +60,12 @@ public sealed class KestrelHost : IAsyncDisposable
         builder.Services.AddAuthentication(HeaderAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization(o => o.AddPolicy("admins", p => p.RequireClaim("role", "admin")));
+        configureServices?.Invoke(builder.Services);
         WebApplication app = builder.Build();
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        configureApp?.Invoke(app);
         map(app);
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         int[] ports = app.Urls.Select(u => new Uri(u).Port).ToArray();

@@ -23,11 +23,26 @@ public sealed class Ws4NetServerBuilder
     /// options, loggers and scoped services. The scope is disposed when the connection has closed.
     /// </summary>
     /// <typeparam name="THandler">The handler type.</typeparam>
-    /// <param name="path">The exact path, starting with <c>/</c>.</param>
+    /// <param name="path">The exact path or a route template such as <c>/rooms/{name}</c> (see <see cref="WebSocketRoute"/>), starting with <c>/</c>.</param>
     /// <param name="subprotocols">Supported subprotocols in preference order (RFC 6455 §1.9).</param>
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> does not start with <c>/</c>.</exception>
     public Ws4NetServerBuilder Map<THandler>(string path, params string[] subprotocols)
+        where THandler : WebSocketHandler
+        => Map<THandler>(path, null, subprotocols);
+
+    /// <summary>
+    /// Like <see cref="Map{THandler}(string, string[])"/>, with a hook run for each opening request before the
+    /// handler is resolved: it may reject with any status and headers or add headers to the 101
+    /// (see <see cref="WebSocketHandshakeContext"/>; its <c>Services</c> are the root services).
+    /// </summary>
+    /// <typeparam name="THandler">The handler type.</typeparam>
+    /// <param name="path">The exact path or a route template, starting with <c>/</c>.</param>
+    /// <param name="onHandshake">The hook, or <see langword="null"/>; must be thread-safe.</param>
+    /// <param name="subprotocols">Supported subprotocols in preference order (RFC 6455 §1.9).</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> does not start with <c>/</c>.</exception>
+    public Ws4NetServerBuilder Map<THandler>(string path, Func<WebSocketHandshakeContext, ValueTask>? onHandshake, params string[] subprotocols)
         where THandler : WebSocketHandler
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -36,7 +51,10 @@ public sealed class Ws4NetServerBuilder
             throw new ArgumentException("A route path starts with '/'.", nameof(path));
         }
 
-        Routes.Add((server, host) => server.Map(new WebSocketRoute(path, (request, _) => host.CreateScopedHandler<THandler>(request), subprotocols)));
+        Routes.Add((server, host) => server.Map(new WebSocketRoute(path, (request, _) => host.CreateScopedHandler<THandler>(request), subprotocols)
+        {
+            OnHandshake = onHandshake,
+        }));
         return this;
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Claims;
 using Ws4Net.Protocol.Handshake;
 
 namespace Ws4Net;
@@ -65,6 +66,28 @@ public sealed class WebSocketUpgradeRequest
 
     /// <summary>Gets the negotiated subprotocol (RFC 6455 §1.9), or <see langword="null"/>.</summary>
     public string? Subprotocol { get; }
+
+    /// <summary>
+    /// Gets the authenticated user of the upgrade request, when the host authenticates (ASP.NET Core sets the
+    /// request's <c>HttpContext.User</c>); an unauthenticated principal with no identity by default. Set once at creation.
+    /// </summary>
+    public ClaimsPrincipal User { get; init; } = new ClaimsPrincipal();
+
+    /// <summary>
+    /// Gets the values a route template captured from the path (for example <c>name</c> for <c>/rooms/{name}</c>),
+    /// by parameter name (ordinal, case-insensitive); empty when the route has no parameters. Set once at creation.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> RouteValues { get; init; } = EmptyRouteValues;
+
+    /// <summary>
+    /// Gets the host's own request object when the connection was accepted by a host other than
+    /// <see cref="Server.WebSocketServer"/> (an ASP.NET Core <c>HttpContext</c> under Kestrel; Ws4Net.AspNetCore
+    /// reads it with <c>GetHttpContext()</c>), or <see langword="null"/>. It stays valid while the connection is open.
+    /// </summary>
+    public object? HostContext { get; init; }
+
+    private static readonly IReadOnlyDictionary<string, string?> EmptyRouteValues =
+        new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase).AsReadOnly();
 
     private static Dictionary<string, string> ParseQuery(string query)
     {

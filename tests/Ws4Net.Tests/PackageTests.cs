@@ -17,7 +17,7 @@ public sealed partial class PackageTests(PackedPackagesFixture packages) : IClas
     [Fact]
     public void Packages_CarryReadmeLicenseRepositoryAndSymbols()
     {
-        foreach (string id in new[] { "Ws4Net.Protocol", "Ws4Net", "Ws4Net.Hosting", "Ws4Net.Cli" })
+        foreach (string id in new[] { "Ws4Net.Protocol", "Ws4Net", "Ws4Net.Hosting", "Ws4Net.AspNetCore", "Ws4Net.Cli" })
         {
             string package = Path.Combine(packages.Folder, $"{id}.{packages.Version}.nupkg");
             Assert.True(File.Exists(package), $"{package} is missing");

@@ -2,7 +2,7 @@ namespace Ws4Net.Protocol.Handshake;
 
 /// <summary>
 /// The head of an HTTP/1.1 request (RFC 9112 §3): request line and header fields, without any body.
-/// Produced by <see cref="HttpHeadParser.ParseRequest"/> and consumed by <see cref="ServerHandshake.Negotiate"/>.
+/// Produced by <see cref="HttpHeadParser.ParseRequest"/> and consumed by <see cref="ServerHandshake.Negotiate(ServerHandshakeRequest, ServerHandshakeOptions)"/>.
 /// </summary>
 /// <remarks>
 /// The start-line properties are immutable; <see cref="Headers"/> is a mutable collection with the

@@ -62,6 +62,7 @@ internal static class HttpSyntax
     internal static string GetReasonPhrase(int statusCode) => statusCode switch
     {
         101 => "Switching Protocols",
+        200 => "OK",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",

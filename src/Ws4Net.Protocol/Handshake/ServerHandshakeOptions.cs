@@ -1,12 +1,12 @@
 namespace Ws4Net.Protocol.Handshake;
 
 /// <summary>
-/// Policy for <see cref="ServerHandshake.Negotiate"/>: which subprotocols and extensions the server accepts
+/// Policy for <see cref="ServerHandshake.Negotiate(ServerHandshakeRequest, ServerHandshakeOptions)"/>: which subprotocols and extensions the server accepts
 /// and which origins may connect (RFC 6455 §4.2.2).
 /// </summary>
 /// <remarks>
 /// Not thread-safe to mutate. Once configured, one instance may be shared by any number of concurrent
-/// <see cref="ServerHandshake.Negotiate"/> calls, which only read it; the delegates must then be
+/// <see cref="ServerHandshake.Negotiate(ServerHandshakeRequest, ServerHandshakeOptions)"/> calls, which only read it; the delegates must then be
 /// thread-safe themselves.
 /// </remarks>
 public sealed class ServerHandshakeOptions
@@ -23,7 +23,7 @@ public sealed class ServerHandshakeOptions
     /// Optional custom subprotocol choice, which takes precedence over <see cref="Subprotocols"/>. Called only
     /// when the client offered at least one subprotocol, with the client's list in its order; returns one
     /// of those values (compared ordinally) or <see langword="null"/> for none. Returning anything else is a
-    /// programming error that makes <see cref="ServerHandshake.Negotiate"/> throw
+    /// programming error that makes <see cref="ServerHandshake.Negotiate(ServerHandshakeRequest, ServerHandshakeOptions)"/> throw
     /// <see cref="InvalidOperationException"/>. Null by default.
     /// </summary>
     public Func<IReadOnlyList<string>, string?>? SubprotocolSelector { get; set; }
@@ -33,14 +33,14 @@ public sealed class ServerHandshakeOptions
     /// the client offered at least one extension, with the parsed offers in the client's order; returns the
     /// <c>Sec-WebSocket-Extensions</c> response value, or <see langword="null"/> (or whitespace) to accept
     /// none. The value must match the RFC 6455 §9.1 grammar and name only extensions the client offered,
-    /// otherwise <see cref="ServerHandshake.Negotiate"/> throws <see cref="InvalidOperationException"/>.
+    /// otherwise <see cref="ServerHandshake.Negotiate(ServerHandshakeRequest, ServerHandshakeOptions)"/> throws <see cref="InvalidOperationException"/>.
     /// Null by default (no extension is ever accepted).
     /// </summary>
     public Func<IReadOnlyList<WebSocketExtensionOffer>, string?>? ExtensionNegotiator { get; set; }
 
     /// <summary>
     /// Gets or sets what the server accepts of permessage-deflate (RFC 7692), or <see langword="null"/> (the default)
-    /// to decline it. When set and the client offers it, <see cref="ServerHandshake.Negotiate"/> accepts the first
+    /// to decline it. When set and the client offers it, <see cref="ServerHandshake.Negotiate(ServerHandshakeRequest, ServerHandshakeOptions)"/> accepts the first
     /// acceptable offer (see <see cref="Compression.PerMessageDeflateNegotiation.TryAccept"/>), answers it and reports
     /// the agreement in <see cref="ServerHandshakeResult.PerMessageDeflate"/>; <see cref="ExtensionNegotiator"/>
     /// is then not called.

@@ -31,6 +31,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ILogger _connectionLogger;
     private readonly Dictionary<string, (WebSocketRoute Route, ServerHandshakeOptions Handshake)> _routes = new(StringComparer.Ordinal);
+    private readonly List<(WebSocketRoute Route, ServerHandshakeOptions Handshake)> _templateRoutes = [];
     private readonly ConcurrentDictionary<WebSocketConnection, byte> _connections = new();
     private readonly TaskCompletionSource _sessionsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _sessionCount;
@@ -76,7 +77,12 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             throw new InvalidOperationException("Routes are added before StartAsync.");
         }
 
-        var handshake = new ServerHandshakeOptions { PerMessageDeflate = _options.PerMessageDeflate };
+        var handshake = new ServerHandshakeOptions
+        {
+            PerMessageDeflate = _options.PerMessageDeflate,
+            SubprotocolSelector = route.SubprotocolSelector,
+            ExtensionNegotiator = route.ExtensionNegotiator,
+        };
         foreach (string subprotocol in route.Subprotocols)
         {
             handshake.Subprotocols.Add(subprotocol);
@@ -87,7 +93,16 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             handshake.AllowedOrigins.Add(origin);
         }
 
-        if (!_routes.TryAdd(route.Path, (route, handshake)))
+        if (route.Template.HasParameters)
+        {
+            if (_templateRoutes.Any(r => string.Equals(r.Route.Path, route.Path, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new InvalidOperationException($"The route template {route.Path} is already mapped.");
+            }
+
+            _templateRoutes.Add((route, handshake));
+        }
+        else if (!_routes.TryAdd(route.Path, (route, handshake)))
         {
             throw new InvalidOperationException($"The path {route.Path} is already mapped.");
         }
@@ -96,7 +111,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     }
 
     /// <summary>Maps a path to a handler built by <paramref name="factory"/> for each connection (pass constructor arguments here).</summary>
-    /// <param name="path">The exact path, for example <c>/chat</c>.</param>
+    /// <param name="path">The exact path, for example <c>/chat</c>, or a route template such as <c>/rooms/{name}</c> (see <see cref="WebSocketRoute"/>).</param>
     /// <param name="factory">Builds a fresh handler from the upgrade request.</param>
     /// <param name="subprotocols">Supported subprotocols, in preference order.</param>
     /// <returns>This server.</returns>
@@ -112,7 +127,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     /// <see cref="ActivatorUtilities"/> from <see cref="WebSocketServerOptions.Services"/> (constructor injection).
     /// </summary>
     /// <typeparam name="THandler">The handler type.</typeparam>
-    /// <param name="path">The exact path.</param>
+    /// <param name="path">The exact path or a route template (see <see cref="WebSocketRoute"/>).</param>
     /// <param name="subprotocols">Supported subprotocols, in preference order.</param>
     /// <returns>This server.</returns>
     /// <exception cref="InvalidOperationException">The server has started, or the path is already mapped.</exception>
@@ -461,6 +476,19 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         string path = Uri.UnescapeDataString(head.Path);
         using System.Diagnostics.Activity? activity = Diagnostics.HandshakeDiagnostics.StartServer(head, path);
         bool routed = _routes.TryGetValue(path, out var entry);
+        Dictionary<string, string?>? routeValues = null;
+        if (!routed)
+        {
+            foreach (var candidate in _templateRoutes)
+            {
+                if (candidate.Route.Template.TryMatch(head.Path, out Dictionary<string, string?> values))
+                {
+                    (entry, routeValues, routed) = (candidate, values, true);
+                    break;
+                }
+            }
+        }
+
         ServerHandshakeResult result = ServerHandshake.Negotiate(head, routed ? entry.Handshake : new ServerHandshakeOptions());
         if (!result.IsWebSocketRequest)
         {
@@ -486,10 +514,36 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
         WebSocketUpgradeRequest? request = null;
         WebSocketHandler? handler = null;
+        WebSocketHandshakeContext? handshakeContext = null;
         if (result.IsAccepted)
         {
             // Build the handler before answering 101: a factory that fails is a server error (500), not a WebSocket.
-            request = new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol);
+            request = routeValues is null
+                ? new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol)
+                : new WebSocketUpgradeRequest(head, socket.RemoteEndPointSafe(), socket.LocalEndPoint, stream is SslStream, result.Subprotocol) { RouteValues = routeValues.AsReadOnly() };
+
+            if (entry.Route.OnHandshake is { } hook)
+            {
+                handshakeContext = new WebSocketHandshakeContext(request, _options.Services);
+                try
+                {
+                    await hook(handshakeContext).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    LogHandlerFactoryFailed(_logger, path, ex);
+                    await WritePlainAsync(stream, 500, "The WebSocket handshake hook failed.", null, head, cancellationToken).ConfigureAwait(false);
+                    return default;
+                }
+
+                if (handshakeContext.Rejection is { } rejection)
+                {
+                    LogRejected(_logger, socket.RemoteEndPointOrNull(), path, rejection.StatusCode, rejection.Reason);
+                    await WritePlainAsync(stream, rejection.StatusCode, rejection.Reason, FormatHeaders(rejection.Headers), head, cancellationToken).ConfigureAwait(false);
+                    return default;
+                }
+            }
+
             try
             {
                 handler = entry.Route.HandlerFactory(request, _options.Services);
@@ -520,7 +574,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         handler!.Attach(connection);
         try
         {
-            await WriteHandshakeResponseAsync(stream, result, cancellationToken).ConfigureAwait(false);
+            await WriteHandshakeResponseAsync(stream, result, cancellationToken, handshakeContext?.ResponseHeaders).ConfigureAwait(false);
         }
         catch
         {
@@ -532,12 +586,12 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         return (connection, handler);
     }
 
-    private static async Task WriteHandshakeResponseAsync(Stream stream, ServerHandshakeResult result, CancellationToken cancellationToken)
+    private static async Task WriteHandshakeResponseAsync(Stream stream, ServerHandshakeResult result, CancellationToken cancellationToken, IReadOnlyList<KeyValuePair<string, string>>? additionalHeaders = null)
     {
         var response = new PooledBufferWriter();
         try
         {
-            ServerHandshake.WriteResponse(result, response);
+            ServerHandshake.WriteResponse(result, additionalHeaders ?? Array.Empty<KeyValuePair<string, string>>(), response);
             if (stream is NetworkStream network)
             {
                 // A few hundred bytes into a fresh socket's empty send buffer never block: sending them
@@ -594,7 +648,18 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         }
     }
 
-    private static string ReasonPhrase(int status) => status switch
+    private static string FormatHeaders(IReadOnlyList<KeyValuePair<string, string>> headers)
+    {
+        var text = new StringBuilder();
+        foreach (KeyValuePair<string, string> header in headers)
+        {
+            text.Append(header.Key).Append(": ").Append(header.Value).Append("\r\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static string ReasonPhrase(int status) => HttpSyntax.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : status switch
     {
         200 => "OK",
         400 => "Bad Request",

@@ -6,7 +6,7 @@ namespace Ws4Net.Protocol.Tests.Fuzz;
 
 /// <summary>
 /// Valid upgrade requests (differential): each must parse Complete under the default limits, be
-/// accepted by <see cref="ServerHandshake.Negotiate"/> with the subprotocol and extensions the policy
+/// accepted by <see cref="ServerHandshake.Negotiate(ServerHandshakeRequest, ServerHandshakeOptions)"/> with the subprotocol and extensions the policy
 /// implies, and round-trip through <see cref="ClientHandshake.ValidateResponse"/>; plus every property
 /// of <see cref="HttpChecks.CheckInput"/>.
 /// </summary>

@@ -8,7 +8,7 @@ namespace Ws4Net.Protocol.Tests.Fuzz;
 /// Reference answers for the handshake fuzzers, written from the XML documentation and the RFCs,
 /// independently of the library: the grammar of <c>Sec-WebSocket-Extensions</c> (RFC 6455 §9.1 with
 /// RFC 9110 list and quoted-string rules) as a regular expression, the syntax of a complete head, and
-/// the decision table of <see cref="ServerHandshake.Negotiate"/>.
+/// the decision table of <see cref="ServerHandshake.Negotiate(ServerHandshakeRequest, ServerHandshakeOptions)"/>.
 /// </summary>
 internal static partial class HttpReference
 {
@@ -269,7 +269,7 @@ internal static partial class HttpReference
     }
 
     /// <summary>
-    /// The status <see cref="ServerHandshake.Negotiate"/> must answer, from its documented checks in
+    /// The status <see cref="ServerHandshake.Negotiate(ServerHandshakeRequest, ServerHandshakeOptions)"/> must answer, from its documented checks in
     /// their documented order: 101, 400, 403 or 426.
     /// </summary>
     public static int ExpectedNegotiateStatus(string method, string version, List<Field> fields, ServerHandshakeOptions options)

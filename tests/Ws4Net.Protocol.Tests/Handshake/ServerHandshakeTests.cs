@@ -483,7 +483,8 @@ public class ServerHandshakeTests
     [Fact]
     public void RejectsNullArguments()
     {
-        Assert.Throws<ArgumentNullException>(() => ServerHandshake.Negotiate(null!, new ServerHandshakeOptions()));
+        Assert.Throws<ArgumentNullException>(() => ServerHandshake.Negotiate((HttpRequestHead)null!, new ServerHandshakeOptions()));
+        Assert.Throws<ArgumentNullException>(() => ServerHandshake.Negotiate((ServerHandshakeRequest)null!, new ServerHandshakeOptions()));
         Assert.Throws<ArgumentNullException>(() => ServerHandshake.Negotiate(ValidRequest(), null!));
         Assert.Throws<ArgumentNullException>(() => ServerHandshake.WriteResponse(null!));
         Assert.Throws<ArgumentNullException>(() => ServerHandshake.WriteResponse(null!, new ArrayBufferWriter<byte>()));

@@ -32,7 +32,7 @@ internal sealed class ChatHandler(WebSocketManager manager) : WebSocketHandler
         return ValueTask.CompletedTask;
     }
 
-    protected override ValueTask OnCloseAsync(WebSocketCloseStatus status)
+    protected override ValueTask OnCloseAsync(WebSocketCloseInfo status)
     {
         manager.Publish(Room, $"* {_name} left");
         return ValueTask.CompletedTask;

@@ -149,8 +149,15 @@ internal sealed partial class WebSocketEndpoint
             ? await connect!.AcceptAsync().ConfigureAwait(false)
             : await upgrade!.UpgradeAsync().ConfigureAwait(false);
 
-        var connection = new WebSocketConnection(
-            stream, WebSocketRole.Server, settings.Connection, upgradeRequest, result.Subprotocol, default, settings.ConnectionLogger, result.PerMessageDeflate);
+        var connection = new WebSocketConnection(stream, new WebSocketConnectionCreationOptions
+        {
+            Role = WebSocketRole.Server,
+            Options = settings.Connection,
+            Request = upgradeRequest,
+            Subprotocol = result.Subprotocol,
+            PerMessageDeflate = result.PerMessageDeflate,
+            Logger = settings.ConnectionLogger,
+        });
         await using (connection.ConfigureAwait(false))
         {
             LogAccepted(settings.Logger, connection.Id, context.Request.Protocol, context.Request.Path, result.Subprotocol ?? "-", result.ExtensionsResponse ?? "-");

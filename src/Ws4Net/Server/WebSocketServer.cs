@@ -538,7 +538,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
 
                 if (handshakeContext.Rejection is { } rejection)
                 {
-                    LogRejected(_logger, socket.RemoteEndPointOrNull(), path, rejection.StatusCode, rejection.Reason);
+                    Diagnostics.HandshakeDiagnostics.ServerRejected(_logger, activity, socket.RemoteEndPointOrNull(), path, rejection.StatusCode, rejection.Reason);
                     await WritePlainAsync(stream, rejection.StatusCode, rejection.Reason, FormatHeaders(rejection.Headers), head, cancellationToken).ConfigureAwait(false);
                     return default;
                 }

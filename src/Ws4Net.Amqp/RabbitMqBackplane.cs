@@ -66,6 +66,8 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
     private long _connects;
 
     // per connection (publish loop and ack handler)
+    private readonly Lock _settleSync = new();
+    private readonly SortedSet<long> _settledAhead = [];
     private long _published;
     private long _settledUpTo;
 
@@ -352,8 +354,13 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
 
                 IChannel publisher = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: false), stop).ConfigureAwait(false);
                 IChannel consumer = await connection.CreateChannelAsync(cancellationToken: stop).ConfigureAwait(false);
-                Volatile.Write(ref _published, 0);
-                Volatile.Write(ref _settledUpTo, 0);
+                lock (_settleSync)
+                {
+                    Volatile.Write(ref _published, 0);
+                    Volatile.Write(ref _settledUpTo, 0);
+                    _settledAhead.Clear();
+                }
+
                 publisher.BasicAcksAsync += (_, args) => Settle(args.DeliveryTag, args.Multiple, nacked: false);
                 publisher.BasicNacksAsync += (_, args) => Settle(args.DeliveryTag, args.Multiple, nacked: true);
 
@@ -397,7 +404,7 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
                     LogSessionFailed(_logger, NodeId, error.Message);
                 }
 
-                unconfirmedAtLoss = Math.Max(0, Volatile.Read(ref _published) - Volatile.Read(ref _settledUpTo));
+                unconfirmedAtLoss = Unconfirmed();
             }
             catch (Exception ex) when (!stop.IsCancellationRequested)
             {
@@ -470,18 +477,52 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
         return TimeSpan.FromMilliseconds(ceiling * (0.5 + (Random.Shared.NextDouble() * 0.5)));
     }
 
+    /// <summary>Publishes not yet confirmed or refused by the broker on the current connection (count).</summary>
+    private long Unconfirmed()
+    {
+        lock (_settleSync)
+        {
+            return Math.Max(0, _published - _settledUpTo - _settledAhead.Count);
+        }
+    }
+
+    /// <summary>
+    /// Counts a basic.ack or basic.nack. The broker may confirm out of order (a message routed nowhere is confirmed
+    /// at once, one waiting for a queue later), so single confirms above the contiguous watermark are kept in a set
+    /// (at most <see cref="RabbitMqBackplaneOptions.MaxUnconfirmedPublishes"/> entries) until the watermark reaches them.
+    /// </summary>
     private Task Settle(ulong deliveryTag, bool multiple, bool nacked)
     {
         long tag = (long)deliveryTag;
-        long previous = Volatile.Read(ref _settledUpTo);
-        long count = multiple ? Math.Max(0, tag - previous) : 1;
-        if (tag > previous)
+        long count = 0;
+        lock (_settleSync)
         {
-            Volatile.Write(ref _settledUpTo, tag);
+            long watermark = _settledUpTo;
+            if (multiple)
+            {
+                if (tag > watermark)
+                {
+                    int ahead = _settledAhead.GetViewBetween(watermark + 1, tag).Count;
+                    count = tag - watermark - ahead;
+                    _settledAhead.RemoveWhere(t => t <= tag);
+                    watermark = tag;
+                }
+            }
+            else if (tag > watermark && _settledAhead.Add(tag))
+            {
+                count = 1;
+            }
+
+            while (_settledAhead.Remove(watermark + 1))
+            {
+                watermark++;
+            }
+
+            Volatile.Write(ref _settledUpTo, watermark);
         }
 
         Interlocked.Add(ref nacked ? ref _nacked : ref _confirmed, count);
-        if (nacked)
+        if (nacked && count > 0)
         {
             LogNacked(_logger, NodeId, count);
         }
@@ -500,7 +541,7 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
             {
                 try
                 {
-                    while (Volatile.Read(ref _published) - Volatile.Read(ref _settledUpTo) >= _options.MaxUnconfirmedPublishes)
+                    while (Unconfirmed() >= _options.MaxUnconfirmedPublishes)
                     {
                         await _confirmSignal.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
                     }
@@ -527,7 +568,11 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
                             break;
                     }
 
-                    Interlocked.Increment(ref _published);
+                    lock (_settleSync)
+                    {
+                        _published++;
+                    }
+
                     await channel.BasicPublishAsync(_options.ExchangeName, routingKey, mandatory: false, properties, item.Buffer.AsMemory(0, item.Length), cancellationToken).ConfigureAwait(false);
                     Interlocked.Increment(ref _forwarded);
                 }

@@ -178,6 +178,13 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
     /// <inheritdoc />
     public WebSocketBackplanePublishStatus Publish(in WebSocketBackplaneMessage message)
     {
+        int length = message.Payload.Length;
+        if (length > _options.MaxMessageSize)
+        {
+            Interlocked.Increment(ref _droppedFull);
+            return WebSocketBackplanePublishStatus.BufferFull;
+        }
+
         RabbitMqBackplaneState state = State;
         if (state != RabbitMqBackplaneState.Connected)
         {
@@ -190,14 +197,9 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
             return WebSocketBackplanePublishStatus.Disconnected;
         }
 
-        int length = message.Payload.Length;
-        if (length > _options.MaxMessageSize || Interlocked.Add(ref _pendingBytes, length) > _options.MaxPendingBytes)
+        if (Interlocked.Add(ref _pendingBytes, length) > _options.MaxPendingBytes)
         {
-            if (length <= _options.MaxMessageSize)
-            {
-                Interlocked.Add(ref _pendingBytes, -length);
-            }
-
+            Interlocked.Add(ref _pendingBytes, -length);
             Interlocked.Increment(ref _droppedFull);
             return WebSocketBackplanePublishStatus.BufferFull;
         }

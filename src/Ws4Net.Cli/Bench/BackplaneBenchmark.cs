@@ -18,8 +18,10 @@ namespace Ws4Net.Cli.Bench;
 /// reference. Reports each rate and the ratio ours / reference. Both nodes run in this process (two managers, two
 /// backplanes, two broker connections). Not thread-safe; one run at a time.
 /// </summary>
-internal sealed class BackplaneBenchmark(string uri, int messages, IReadOnlyList<int> sizes)
+internal sealed class BackplaneBenchmark(string uri, int messageCount, IReadOnlyList<int> sizes)
 {
+    private int _messages = messageCount;
+
     private const int MaxUnconfirmed = 1_000;
     private const ushort Prefetch = 256;
     private const string Topic = "bench";
@@ -31,12 +33,18 @@ internal sealed class BackplaneBenchmark(string uri, int messages, IReadOnlyList
     {
         var results = new List<Dictionary<string, object>>();
         bool complete = true;
-        Console.Out.WriteLine($"backplane bench: {messages} messages per run, broker {new Uri(uri).Host}:{new Uri(uri).Port}, {Environment.ProcessorCount} CPUs (noisy machine: compare ratios, not absolute rates)");
+        Console.Out.WriteLine($"backplane bench: {_messages} messages per run, broker {new Uri(uri).Host}:{new Uri(uri).Port}, {Environment.ProcessorCount} CPUs (noisy machine: compare ratios, not absolute rates)");
+        // Warm-up (JIT, connections, broker caches): one short run of each, not reported.
+        int measured = _messages;
+        _messages = Math.Min(2_000, measured);
+        await RunReferenceAsync(sizes[0], cancellationToken).ConfigureAwait(false);
+        await RunOursAsync(sizes[0], cancellationToken).ConfigureAwait(false);
+        _messages = measured;
         foreach (int size in sizes)
         {
             (double reference, long referenceReceived) = await RunReferenceAsync(size, cancellationToken).ConfigureAwait(false);
             (double ours, long oursReceived, long dropped) = await RunOursAsync(size, cancellationToken).ConfigureAwait(false);
-            complete &= referenceReceived == messages && oursReceived == messages;
+            complete &= referenceReceived == _messages && oursReceived == _messages;
             double ratio = ours / reference;
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{size,6} B  ws4net two nodes {ours,10:F0} msg/s ({oursReceived} received, {dropped} dropped)  RabbitMQ.Client loop {reference,10:F0} msg/s ({referenceReceived} received)  ratio {ratio:F2}"));
             results.Add(new Dictionary<string, object>
@@ -51,7 +59,7 @@ internal sealed class BackplaneBenchmark(string uri, int messages, IReadOnlyList
             });
         }
 
-        Console.Out.WriteLine("JSON " + JsonSerializer.Serialize(new Dictionary<string, object> { ["benchmark"] = "backplane", ["messages"] = messages, ["results"] = results }));
+        Console.Out.WriteLine("JSON " + JsonSerializer.Serialize(new Dictionary<string, object> { ["benchmark"] = "backplane", ["messages"] = _messages, ["results"] = results }));
         return complete ? 0 : 3;
     }
 
@@ -90,7 +98,7 @@ internal sealed class BackplaneBenchmark(string uri, int messages, IReadOnlyList
                         continue;
                     }
 
-                    if (++received == messages)
+                    if (++received == _messages)
                     {
                         lastTicks = Stopwatch.GetTimestamp();
                         done.TrySetResult();
@@ -108,12 +116,12 @@ internal sealed class BackplaneBenchmark(string uri, int messages, IReadOnlyList
         byte[] payload = new byte[size];
         Random.Shared.NextBytes(payload);
         long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < messages; i++)
+        for (int i = 0; i < _messages; i++)
         {
             // Pace to the broker instead of dropping at the cap: the figure is throughput, not loss.
             while (planeA.PendingPublishes >= planeA.Options.MaxPendingPublishes - 64)
             {
-                await Task.Yield();
+                await Task.Delay(1, cancellationToken).ConfigureAwait(false);
             }
 
             managerA.Publish(Topic, payload, WebSocketMessageType.Binary);
@@ -147,7 +155,7 @@ internal sealed class BackplaneBenchmark(string uri, int messages, IReadOnlyList
         var deliveries = new AsyncEventingBasicConsumer(consumer);
         deliveries.ReceivedAsync += async (_, args) =>
         {
-            if (++received == messages)
+            if (++received == _messages)
             {
                 lastTicks = Stopwatch.GetTimestamp();
                 done.TrySetResult();
@@ -169,7 +177,7 @@ internal sealed class BackplaneBenchmark(string uri, int messages, IReadOnlyList
         byte[] payload = new byte[size];
         Random.Shared.NextBytes(payload);
         long start = Stopwatch.GetTimestamp();
-        for (long i = 1; i <= messages; i++)
+        for (long i = 1; i <= _messages; i++)
         {
             while (i - Volatile.Read(ref confirmedUpTo) > MaxUnconfirmed)
             {

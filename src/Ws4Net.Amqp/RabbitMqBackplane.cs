@@ -350,7 +350,15 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
                         LogBrokerLost(_logger, NodeId, args.ReplyText);
                     }
 
-                    session.Cancel();
+                    try
+                    {
+                        session.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // a late event after this session ended
+                    }
+
                     return Task.CompletedTask;
                 };
 

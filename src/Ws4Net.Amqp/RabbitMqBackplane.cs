@@ -66,6 +66,7 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
     private long _connects;
 
     // per connection (publish loop and ack handler)
+    private readonly Dictionary<string, string> _topicKeys = new(StringComparer.Ordinal);   // publish loop only
     private readonly Lock _settleSync = new();
     private readonly SortedSet<long> _settledAhead = [];
     private long _published;
@@ -420,8 +421,9 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
             {
                 LogConnectFailed(_logger, NodeId, attempt + 1, ex.GetBaseException().Message);
             }
-            catch (OperationCanceledException)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // disposing: whatever the session was doing is cut short
             }
             finally
             {
@@ -566,7 +568,18 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
                     switch (item.Kind)
                     {
                         case WebSocketBackplaneMessageKind.Topic:
-                            routingKey = RabbitMqRouting.TopicKey(item.Topic!);
+                            if (!_topicKeys.TryGetValue(item.Topic!, out string? cached))
+                            {
+                                if (_topicKeys.Count >= 1024)
+                                {
+                                    _topicKeys.Clear();   // a bounded cache of routing keys, so steady publishing to a topic does not build its key each time
+                                }
+
+                                cached = RabbitMqRouting.TopicKey(item.Topic!);
+                                _topicKeys[item.Topic!] = cached;
+                            }
+
+                            routingKey = cached;
                             properties.Headers = new Dictionary<string, object?> { [RabbitMqRouting.TopicHeader] = item.Topic };
                             break;
                         case WebSocketBackplaneMessageKind.Direct:

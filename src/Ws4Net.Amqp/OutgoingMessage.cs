@@ -6,6 +6,7 @@ namespace Ws4Net.Amqp;
 /// <summary>One message waiting in the outgoing buffer: a copy of the payload in a pooled array (returned once published or dropped).</summary>
 internal readonly record struct OutgoingMessage(
     WebSocketBackplaneMessageKind Kind,
+    string OriginNodeId,
     string? Topic,
     string? TargetConnectionId,
     WebSocketMessageType MessageType,

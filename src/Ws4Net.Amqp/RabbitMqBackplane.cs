@@ -207,7 +207,7 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         message.Payload.Span.CopyTo(buffer);
-        var item = new OutgoingMessage(message.Kind, message.Topic, message.TargetConnectionId, message.MessageType, buffer, length);
+        var item = new OutgoingMessage(message.Kind, message.OriginNodeId, message.Topic, message.TargetConnectionId, message.MessageType, buffer, length);
         if (!_outgoing.Writer.TryWrite(item))
         {
             Release(item);
@@ -560,7 +560,7 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
 
                     var properties = new BasicProperties
                     {
-                        AppId = NodeId,
+                        AppId = item.OriginNodeId,
                         Type = item.MessageType == WebSocketMessageType.Text ? RabbitMqRouting.TextType : RabbitMqRouting.BinaryType,
                         DeliveryMode = DeliveryModes.Transient,
                     };

@@ -81,8 +81,76 @@ public sealed class RabbitMqBackplaneBrokerTests(RabbitMqBroker broker)
         Assert.Equal(full, backplane.GetStatistics().DroppedBufferFull);
     }
 
+    [Fact]
+    public async Task ASlowNodesQueueOnTheBrokerIsCappedAndDropsTheOldest()
+    {
+        string exchange = "ws4net-caps-" + Guid.NewGuid().ToString("N")[..8];
+        using var release = new ManualResetEventSlim(false);
+        var slow = new BlockingReceiver(release);
+        await using var receiving = new RabbitMqBackplane(new RabbitMqBackplaneOptions
+        {
+            Uri = broker.Uri,
+            ExchangeName = exchange,
+            MaxQueuedMessages = 10,
+            PrefetchCount = 1,
+        });
+        receiving.Attach(slow);
+        receiving.Start();
+        await receiving.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        await using var publishing = new RabbitMqBackplane(new RabbitMqBackplaneOptions { Uri = broker.Uri, ExchangeName = exchange });
+        publishing.Attach(new NullReceiver());
+        publishing.Start();
+        await publishing.WaitUntilConnectedAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The two backplanes share this process's connection-id prefix but not their origin: stamp another node id.
+        const int total = 500;
+        byte[] payload = new byte[16];
+        for (int i = 0; i < total; i++)
+        {
+            BitConverter.TryWriteBytes(payload, i);
+            Assert.Equal(WebSocketBackplanePublishStatus.Forwarded, publishing.Publish(new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageType.Binary, payload, "othernode", null)));
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (publishing.GetStatistics().Confirmed < total)
+        {
+            await Task.Delay(20, deadline.Token);
+        }
+
+        release.Set();
+        while (receiving.GetStatistics().Received < 2 || await QuietAsync(receiving, deadline.Token))
+        {
+            await Task.Delay(20, deadline.Token);
+        }
+
+        // At most the one delivery the receiver held, the prefetched one, and the queue's 10; the newest survive.
+        long received = receiving.GetStatistics().Received;
+        Assert.InRange(received, 2, 1 + 1 + 10 + 1);
+        Assert.Equal(total - 1, slow.Last);
+    }
+
+    private static async Task<bool> QuietAsync(RabbitMqBackplane backplane, CancellationToken cancellationToken)
+    {
+        long before = backplane.GetStatistics().Received;
+        await Task.Delay(300, cancellationToken);
+        return backplane.GetStatistics().Received != before;
+    }
+
     private static WebSocketBackplaneMessage Message(byte[] payload)
         => new(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageType.Binary, payload, WebSocketConnection.NodeId, null);
+
+    /// <summary>Blocks the first delivery until released (a node that stopped consuming); records the last sequence number.</summary>
+    private sealed class BlockingReceiver(ManualResetEventSlim release) : IWebSocketBackplaneReceiver
+    {
+        public int Last { get; private set; } = -1;
+
+        public void Deliver(in WebSocketBackplaneMessage message)
+        {
+            release.Wait(TimeSpan.FromSeconds(60));
+            Last = BitConverter.ToInt32(message.Payload.Span);
+        }
+    }
 
     private sealed class NullReceiver : IWebSocketBackplaneReceiver
     {

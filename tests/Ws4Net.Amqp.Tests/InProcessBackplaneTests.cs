@@ -70,6 +70,7 @@ public sealed class InProcessBackplaneTests
         Assert.Equal(["red"], planeB.Topics);
 
         managerA.Publish("blue", "b0");   // B has no blue subscriber: not delivered there
+        Assert.Equal(default, managerA.Publish(string.Empty, "nobody can subscribe to an empty topic"));
         managerA.Publish("red", "r0");
         Assert.Equal(["r0"], await ReceiveTextsAsync(clientB, 1));
         Assert.Equal(["r0"], await ReceiveTextsAsync(clientB2, 1));

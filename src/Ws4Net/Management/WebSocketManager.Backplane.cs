@@ -201,7 +201,7 @@ public sealed partial class WebSocketManager : IWebSocketBackplaneReceiver
     /// <summary>Forwards a local broadcast or publish to the other nodes (the payload is copied by the backplane).</summary>
     private void Forward(WebSocketBackplaneMessageKind kind, string? topic, WebSocketPreparedMessage message)
     {
-        if (_backplane.IsForwarding)
+        if (_backplane.IsForwarding && (kind != WebSocketBackplaneMessageKind.Topic || !string.IsNullOrEmpty(topic)))
         {
             _backplane.Publish(new WebSocketBackplaneMessage(kind, topic, message.Type, message.Payload, _backplane.NodeId, null));
         }

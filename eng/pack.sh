@@ -3,7 +3,7 @@
 #
 #   ./eng/pack.sh [extra dotnet pack args...]
 #
-# Produces Ws4Net.Protocol, Ws4Net, Ws4Net.Hosting, Ws4Net.AspNetCore and the Ws4Net.Cli tool (command `ws4net`), each as .nupkg with its
+# Produces Ws4Net.Protocol, Ws4Net, Ws4Net.Hosting, Ws4Net.AspNetCore, Ws4Net.Amqp and the Ws4Net.Cli tool (command `ws4net`), each as .nupkg with its
 # symbols as .snupkg. Install the tool from there with
 #   dotnet tool install --global Ws4Net.Cli --add-source artifacts/packages
 #
@@ -25,7 +25,7 @@ args=(-c Release -o "$OUT" --nologo)
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 # Packing the tool packs its project references' outputs into the tool, not their packages, so each
 # library is packed on its own.
-for project in src/Ws4Net.Protocol src/Ws4Net src/Ws4Net.Hosting src/Ws4Net.AspNetCore src/Ws4Net.Cli; do
+for project in src/Ws4Net.Protocol src/Ws4Net src/Ws4Net.Hosting src/Ws4Net.AspNetCore src/Ws4Net.Amqp src/Ws4Net.Cli; do
   echo "[pack.sh] dotnet pack $project"
   dotnet pack "$REPO_ROOT/$project" "${args[@]}" "$@"
 done

@@ -7,8 +7,9 @@
 # runs the tests. Dependencies:
 #   - Debian packages: chromium (browser tests), python3-websockets and
 #     python3-autobahn (interop peers under /usr/bin/python3), afl++ (the fuzz
-#     smoke run after the tests, eng/fuzz.sh --smoke); nodejs/npm only if node
-#     is missing
+#     smoke run after the tests, eng/fuzz.sh --smoke), rabbitmq-server (the
+#     scale-out tests start a private node of it; its system service is
+#     stopped if the package started one); nodejs/npm only if node is missing
 #   - npm packages in eng/peers (ws, faye-websocket) via `npm ci`
 #   - the .NET SDK (dotnet on PATH), with the ASP.NET Core shared framework
 #     (Kestrel is an in-process interop peer)
@@ -110,11 +111,25 @@ ensure_apt_packages() {
   done
 }
 
-apt_wanted=(chromium python3-websockets python3-autobahn afl++)
+apt_wanted=(chromium python3-websockets python3-autobahn afl++ rabbitmq-server)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_wanted+=(nodejs npm)
 fi
 ensure_apt_packages "${apt_wanted[@]}"
+
+# The RabbitMQ tests (tests/Ws4Net.Amqp.Tests) start their own private node (own node name, ports, epmd
+# port and data directory). The package's system service is not wanted: stop it if the install started one.
+if pgrep -u rabbitmq -f 'beam.*rabbit' >/dev/null 2>&1; then
+  log "stopping the rabbitmq-server system service started by the package (the tests run their own node)"
+  if can_be_root; then
+    as_root /usr/sbin/rabbitmqctl stop >/dev/null 2>&1 || as_root service rabbitmq-server stop >/dev/null 2>&1 || warn "could not stop the system rabbitmq-server"
+  fi
+fi
+if [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]]; then
+  log "found rabbitmq-server $(pkg_version rabbitmq-server)"
+else
+  missing_dependency "rabbitmq-server not found at /usr/lib/rabbitmq/bin (apt package rabbitmq-server)"
+fi
 
 # ---------------------------------------------------------------------------
 # Runtimes the tests start as child processes

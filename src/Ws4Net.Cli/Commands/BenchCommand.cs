@@ -5,7 +5,8 @@ namespace Ws4Net.Cli.Commands;
 
 /// <summary>
 /// <c>ws4net bench echo|broadcast|idle|connect-rate</c>: load generators that measure a WebSocket server
-/// from outside, over raw sockets (the generator must not be the bottleneck). Each prints a progress line
+/// from outside, over raw sockets (the generator must not be the bottleneck); <c>ws4net bench backplane</c>
+/// measures the RabbitMQ backplane across two nodes against a RabbitMQ.Client loop. Each prints a progress line
 /// on standard error, then a summary and exactly one <c>JSON {...}</c> line on standard output.
 /// Exit codes: 0 done, 1 cannot connect or handshake rejected, 2 invalid arguments, 3 the run had errors.
 /// </summary>
@@ -19,6 +20,7 @@ internal static class BenchCommand
         CreateBroadcast(),
         CreateIdle(),
         CreateConnectRate(),
+        CreateBackplane(),
     };
 
     private static Option<string> UrlOption(string example) => new("--url") { Description = $"Endpoint, e.g. {example} (ws:// with an IP address).", Required = true };
@@ -89,6 +91,55 @@ internal static class BenchCommand
                 TimeSpan.FromSeconds(parse.GetValue(duration)),
                 TimeSpan.FromSeconds(parse.GetValue(warmup)),
                 parse.GetValue(serverPid)).RunAsync(cancellationToken)));
+        return command;
+    }
+
+    private static Command CreateBackplane()
+    {
+        var amqp = new Option<string>("--amqp") { Description = "RabbitMQ broker URI, e.g. amqp://guest:guest@127.0.0.1:5672/.", Required = true };
+        Option<int> messages = IntOption("--messages", "Messages per run.", 50_000);
+        var sizes = new Option<string>("--sizes") { Description = "Payload sizes in bytes, comma-separated.", DefaultValueFactory = _ => "64,1024" };
+        var command = new Command("backplane", "Messages/s across two nodes through the RabbitMQ backplane (topic publish on A, WebSocket subscriber on B) per payload size, with a RabbitMQ.Client loop on the same broker as the reference.")
+        {
+            amqp, messages, sizes,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string uri = parse.GetValue(amqp)!;
+            if (!Uri.TryCreate(uri, UriKind.Absolute, out Uri? parsed) || parsed.Scheme is not ("amqp" or "amqps"))
+            {
+                await Console.Error.WriteLineAsync("error: --amqp must be an amqp:// or amqps:// URI").ConfigureAwait(false);
+                return 2;
+            }
+
+            var sizeList = new List<int>();
+            foreach (string part in (parse.GetValue(sizes) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int size) || size < 2 || size > 16 * 1024 * 1024)
+                {
+                    await Console.Error.WriteLineAsync("error: --sizes must list sizes from 2 bytes to 16 MiB").ConfigureAwait(false);
+                    return 2;
+                }
+
+                sizeList.Add(size);
+            }
+
+            if (sizeList.Count == 0 || Positive(parse.GetValue(messages), "--messages") is { } problem)
+            {
+                await Console.Error.WriteLineAsync("error: --sizes and --messages must be given").ConfigureAwait(false);
+                return 2;
+            }
+
+            try
+            {
+                return await new BackplaneBenchmark(uri, parse.GetValue(messages), sizeList).RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RabbitMQ.Client.Exceptions.BrokerUnreachableException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: cannot reach the broker: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+        });
         return command;
     }
 

@@ -35,11 +35,15 @@ internal static class ServeCommand
         };
         backpressure.AcceptOnlyFromAmong("drop", "close", "retry");
         var metrics = new Option<bool>("--metrics") { Description = "Print a live line every second: open connections, messages/s and MiB/s in and out, p50/p99 ping round-trip time (from the Ws4Net meter)." };
+        var amqp = new Option<string?>("--amqp") { Description = "RabbitMQ broker URI (amqp://user:password@host:port/vhost): /chat, /broadcast and /pubsub then span every node started with the same URI and exchange." };
+        var amqpExchange = new Option<string>("--amqp-exchange") { Description = "The RabbitMQ exchange the nodes share.", DefaultValueFactory = _ => "ws4net" };
+        var amqpMaxReconnect = new Option<double>("--amqp-max-reconnect-delay") { Description = "Longest delay, in seconds, between reconnection attempts after losing the broker (exponential backoff with jitter from 0.5 s).", DefaultValueFactory = _ => 30 };
+        var nodeId = new Option<string?>("--node-id") { Description = "This node's id: the prefix of its connection ids (no '-'). Default: 8 random hex digits." };
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds to wait, on Ctrl-C or SIGTERM, for connections to finish their 1001 close handshake before aborting them.", DefaultValueFactory = _ => 5 };
 
-        var command = new Command("serve", "Serve the chat page at / and the WebSocket endpoints /echo, /chat and /broadcast (a Generic Host app).")
+        var command = new Command("serve", "Serve the chat page at / and the WebSocket endpoints /echo, /chat, /broadcast and /pubsub (a Generic Host app; --amqp spans nodes).")
         {
-            host, port, cert, key, certPassword, maxMessage, noCompression, contextTakeover, logLevel, keepAlive, keepAliveTimeout, idleTimeout, backpressure, shutdownTimeout, metrics,
+            host, port, cert, key, certPassword, maxMessage, noCompression, contextTakeover, logLevel, keepAlive, keepAliveTimeout, idleTimeout, backpressure, shutdownTimeout, metrics, amqp, amqpExchange, amqpMaxReconnect, nodeId,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -65,8 +69,31 @@ internal static class ServeCommand
                 }
             }
 
+            if (parse.GetValue(amqp) is { } amqpUri && (!Uri.TryCreate(amqpUri, UriKind.Absolute, out Uri? parsed) || parsed.Scheme is not ("amqp" or "amqps")))
+            {
+                await Console.Error.WriteLineAsync($"error: --amqp must be an amqp:// or amqps:// URI, got '{amqpUri}'").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (parse.GetValue(nodeId) is { } node && (node.Length == 0 || node.Contains('-', StringComparison.Ordinal)))
+            {
+                await Console.Error.WriteLineAsync("error: --node-id must be non-empty and contain no '-'").ConfigureAwait(false);
+                return 2;
+            }
+
+            double maxReconnect = parse.GetValue(amqpMaxReconnect);
+            if (!(maxReconnect >= 0.5 && maxReconnect <= 3600))
+            {
+                await Console.Error.WriteLineAsync("error: --amqp-max-reconnect-delay must be 0.5 to 3600 seconds").ConfigureAwait(false);
+                return 2;
+            }
+
             var options = new DemoServerOptions
             {
+                AmqpUri = parse.GetValue(amqp),
+                AmqpExchange = parse.GetValue(amqpExchange) ?? "ws4net",
+                AmqpMaxReconnectDelay = TimeSpan.FromSeconds(maxReconnect),
+                NodeId = parse.GetValue(nodeId),
                 Host = address,
                 Port = parse.GetValue(port),
                 CertificatePath = parse.GetValue(cert)?.FullName,
@@ -105,7 +132,12 @@ internal static class ServeCommand
             string ws = options.CertificatePath is null ? "ws" : "wss";
             string authority = bound.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{bound.Address}]:{bound.Port}" : $"{bound.Address}:{bound.Port}";
             Console.Out.WriteLine($"Ws4Net is serving. Open {scheme}://{authority}/ in a browser.");
-            Console.Out.WriteLine($"WebSocket endpoints: {ws}://{authority}/chat  {ws}://{authority}/echo  {ws}://{authority}/broadcast");
+            Console.Out.WriteLine($"WebSocket endpoints: {ws}://{authority}/chat  {ws}://{authority}/echo  {ws}://{authority}/broadcast  {ws}://{authority}/pubsub");
+            if (options.AmqpUri is not null)
+            {
+                Console.Out.WriteLine($"Node {WebSocketConnection.NodeId}: /chat, /broadcast and /pubsub span every node on exchange '{options.AmqpExchange}' (RabbitMQ backplane, at-most-once across nodes).");
+            }
+
             Console.Out.WriteLine("Press Ctrl-C to stop.");
             await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Ws4Net.Amqp;
 using Ws4Net.Hosting;
 using Ws4Net.Management;
 
@@ -9,7 +10,8 @@ namespace Ws4Net.Cli.Demo;
 /// <summary>
 /// The Generic Host that <c>ws4net serve</c> runs: console logging, the Ws4Net manager from
 /// <see cref="Ws4NetServiceCollectionExtensions.AddWs4Net(IServiceCollection, Action{Ws4NetOptions}?)"/>,
-/// and the demo server as a hosted service. Thread-safe (stateless).
+/// the RabbitMQ backplane when <see cref="DemoServerOptions.AmqpUri"/> is set (<c>--amqp</c>), and the demo server as a
+/// hosted service. Thread-safe (stateless).
 /// </summary>
 internal static class DemoHost
 {
@@ -38,6 +40,22 @@ internal static class DemoHost
             o.BackpressurePolicy = options.BackpressurePolicy;
             o.MaxMessageSize = options.MaxMessageSize;
         });
+        if (options.NodeId is { } nodeId)
+        {
+            WebSocketConnection.NodeId = nodeId;
+        }
+
+        if (options.AmqpUri is { } amqp)
+        {
+            builder.Services.AddRabbitMqBackplane(o =>
+            {
+                o.Uri = amqp;
+                o.ExchangeName = options.AmqpExchange;
+                o.MaxReconnectDelay = options.AmqpMaxReconnectDelay;
+                o.InitialReconnectDelay = TimeSpan.FromMilliseconds(Math.Min(500, options.AmqpMaxReconnectDelay.TotalMilliseconds));
+            });
+        }
+
         builder.Services.AddWs4NetServer(server => server.UseServer(services =>
         {
             options.Manager = services.GetRequiredService<WebSocketManager>();

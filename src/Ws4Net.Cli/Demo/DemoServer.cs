@@ -9,7 +9,8 @@ namespace Ws4Net.Cli.Demo;
 /// <summary>
 /// Builds the server that <c>ws4net serve</c> runs: the chat page at <c>/</c> (and its icon), and the
 /// WebSocket endpoints <c>/echo</c>, <c>/chat</c> (a topic of the server's manager with a 50-message
-/// history) and <c>/broadcast</c> (a topic, no history). Tests use it in-process. Thread-safe.
+/// history, kept per node), <c>/broadcast</c> (a topic, no history) and <c>/pubsub</c> (topics by command,
+/// broadcast, direct sends by connection id). Tests use it in-process. Thread-safe.
 /// </summary>
 internal static class DemoServer
 {
@@ -45,6 +46,7 @@ internal static class DemoServer
         server.Map("/echo", _ => new EchoHandler());
         server.Map("/chat", _ => new ChatHandler(chat));
         server.Map("/broadcast", _ => new BroadcastHandler(server.Manager));
+        server.Map("/pubsub", _ => new PubSubHandler(server.Manager));
         return server;
     }
 

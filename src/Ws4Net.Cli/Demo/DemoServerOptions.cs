@@ -52,4 +52,16 @@ internal sealed class DemoServerOptions
 
     /// <summary>Gets or sets what happens to a chat or broadcast member whose send queue is full (default: it misses that message).</summary>
     public WebSocketBackpressurePolicy BackpressurePolicy { get; set; } = WebSocketBackpressurePolicy.DropMessage;
+
+    /// <summary>Gets or sets the RabbitMQ broker URI that makes <c>/chat</c>, <c>/broadcast</c> and <c>/pubsub</c> span every node started with it (<c>--amqp</c>), or <see langword="null"/> for this node only.</summary>
+    public string? AmqpUri { get; set; }
+
+    /// <summary>Gets or sets the RabbitMQ exchange the nodes share (default <c>ws4net</c>).</summary>
+    public string AmqpExchange { get; set; } = "ws4net";
+
+    /// <summary>Gets or sets the longest delay between reconnection attempts to the broker (default 30 s).</summary>
+    public TimeSpan AmqpMaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets this node's id (the prefix of its connection ids; no '-'), or <see langword="null"/> for a random one.</summary>
+    public string? NodeId { get; set; }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Ws4Net.Backplane;
 using Ws4Net.Protocol;
 
 namespace Ws4Net.Management;
@@ -117,7 +118,7 @@ public sealed partial class WebSocketManager
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(text);
-        if (!_topics.ContainsKey(topic))
+        if (!_topics.ContainsKey(topic) && !_backplane.IsForwarding)
         {
             return default;
         }
@@ -136,7 +137,7 @@ public sealed partial class WebSocketManager
     public WebSocketBroadcastResult Publish(string topic, ReadOnlySpan<byte> data, WebSocketMessageKind messageType, WebSocketConnection? except = null)
     {
         ArgumentNullException.ThrowIfNull(topic);
-        if (!_topics.ContainsKey(topic))
+        if (!_topics.ContainsKey(topic) && !_backplane.IsForwarding)
         {
             return default;
         }
@@ -146,7 +147,8 @@ public sealed partial class WebSocketManager
     }
 
     /// <summary>
-    /// Sends a prepared message to every subscriber of a topic (or all but one): each gets a reference to
+    /// Sends a prepared message to every subscriber of a topic (or all but one), here and, through the backplane,
+    /// on the other nodes that have subscribers of it: each local one gets a reference to
     /// the same frame through its non-waiting send, after whatever was sent to it before. No lock, no
     /// allocation per subscriber. The caller disposes <paramref name="message"/> afterwards.
     /// </summary>
@@ -157,23 +159,9 @@ public sealed partial class WebSocketManager
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public WebSocketBroadcastResult Publish(string topic, WebSocketPreparedMessage message, WebSocketConnection? except = null)
     {
-        ArgumentNullException.ThrowIfNull(topic);
-        ArgumentNullException.ThrowIfNull(message);
-        if (!_topics.TryGetValue(topic, out Topic? live))
-        {
-            return default;
-        }
-
-        var counter = default(BroadcastCounter);
-        foreach (WebSocketConnection? subscriber in live.Subscribers.Items)
-        {
-            if (subscriber is not null && !ReferenceEquals(subscriber, except))
-            {
-                counter.Add(ManagerSend.Send(subscriber, message));
-            }
-        }
-
-        return counter.ToResult();
+        WebSocketBroadcastResult result = PublishLocal(topic, message, except);
+        Forward(WebSocketBackplaneMessageKind.Topic, topic, message);
+        return result;
     }
 
     /// <summary>Gets a snapshot of a topic's subscribers.</summary>
@@ -242,7 +230,15 @@ public sealed partial class WebSocketManager
         Topic topic = subscription.Topic;
         if (topic.Subscribers.Remove(subscription.Slot, entry.Connection))
         {
-            _topics.TryRemove(new KeyValuePair<string, Topic>(topic.Name, topic));
+            lock (_bindingSync)
+            {
+                // Under the lock, so that the backplane sees topic starts and ends in the order the table changed.
+                if (_topics.TryRemove(new KeyValuePair<string, Topic>(topic.Name, topic)))
+                {
+                    _backplane.RemoveTopic(topic.Name);
+                }
+            }
+
             Interlocked.Decrement(ref _topicCount);
             LogTopicReleased(_logger, topic.Name);
         }
@@ -265,10 +261,14 @@ public sealed partial class WebSocketManager
             }
 
             var fresh = new Topic(name);
-            bool published = existing is null ? _topics.TryAdd(name, fresh) : _topics.TryUpdate(name, fresh, existing);
-            if (published)
+            lock (_bindingSync)
             {
-                return fresh;
+                bool published = existing is null ? _topics.TryAdd(name, fresh) : _topics.TryUpdate(name, fresh, existing);
+                if (published)
+                {
+                    _backplane.AddTopic(name);
+                    return fresh;
+                }
             }
 
             Interlocked.Decrement(ref _topicCount);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ws4Net.Backplane;
 using Ws4Net.Protocol;
 
 namespace Ws4Net.Management;
@@ -22,6 +23,10 @@ namespace Ws4Net.Management;
 /// leaving drops its subscriptions, and a topic without subscribers is released.</para>
 /// <para>Ordering: messages reach one connection in the order of the sends made to it, whether they
 /// come from broadcasts, publishes or direct sends (they share the connection's send queue).</para>
+/// <para>Scale-out: <see cref="Broadcast(WebSocketPreparedMessage, WebSocketConnection?)"/>, <see cref="Publish(string, WebSocketPreparedMessage, WebSocketConnection?)"/>
+/// and <see cref="SendToAsync(string, ReadOnlyMemory{byte}, WebSocketMessageType, CancellationToken)"/> also reach the
+/// other nodes through an <see cref="IWebSocketBackplane"/> (see docs/scale-out.md); the filtered broadcasts and the
+/// <c>*Local</c> methods stay on this node. The counts returned are this node's recipients only.</para>
 /// </remarks>
 public sealed partial class WebSocketManager
 {
@@ -30,14 +35,19 @@ public sealed partial class WebSocketManager
     private readonly ConcurrentDictionary<string, ManagedConnection> _byId = new(StringComparer.Ordinal);
     private readonly SlotTable _all = new(closeWhenEmpty: false);
     private readonly ConcurrentDictionary<string, Topic> _topics = new(StringComparer.Ordinal);
+    private readonly IWebSocketBackplane _backplane;
+    private readonly Lock _bindingSync = new();
     private int _topicCount;
     private int _shuttingDown;
 
     /// <summary>Creates a manager.</summary>
     /// <param name="options">Limits; <see langword="null"/> for the defaults.</param>
     /// <param name="loggerFactory">Where the manager logs (category <c>Ws4Net.Manager</c>); <see langword="null"/> for none.</param>
+    /// <param name="backplane">Carries broadcasts, publishes and direct sends to the other nodes; <see langword="null"/> for a
+    /// standalone <see cref="InProcessWebSocketBackplane"/> (this node only). The manager attaches itself to it as its receiver.</param>
     /// <exception cref="ArgumentException"><paramref name="options"/> is invalid (see <see cref="WebSocketManagerOptions.Validate"/>).</exception>
-    public WebSocketManager(WebSocketManagerOptions? options = null, ILoggerFactory? loggerFactory = null)
+    /// <exception cref="InvalidOperationException"><paramref name="backplane"/> already serves another manager.</exception>
+    public WebSocketManager(WebSocketManagerOptions? options = null, ILoggerFactory? loggerFactory = null, IWebSocketBackplane? backplane = null)
     {
         _options = options ?? new WebSocketManagerOptions();
         IReadOnlyList<string> errors = _options.Validate();
@@ -47,6 +57,8 @@ public sealed partial class WebSocketManager
         }
 
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Ws4Net.Manager");
+        _backplane = backplane ?? new InProcessWebSocketBackplane();
+        _backplane.Attach(this);
     }
 
     /// <summary>Gets the limits.</summary>
@@ -184,7 +196,8 @@ public sealed partial class WebSocketManager
     }
 
     /// <summary>
-    /// Sends a prepared message to every registered connection (or all but one). Each recipient gets a
+    /// Sends a prepared message to every registered connection (or all but one), and through the backplane to
+    /// every connection of the other nodes (the sender's <paramref name="except"/> is local). Each recipient gets a
     /// reference to the same frame bytes through its non-waiting send; the caller still owns
     /// <paramref name="message"/> and disposes it afterwards. No lock, no allocation per recipient.
     /// </summary>
@@ -194,20 +207,12 @@ public sealed partial class WebSocketManager
     /// <exception cref="ArgumentNullException"><paramref name="message"/> is null.</exception>
     public WebSocketBroadcastResult Broadcast(WebSocketPreparedMessage message, WebSocketConnection? except = null)
     {
-        ArgumentNullException.ThrowIfNull(message);
-        var counter = default(BroadcastCounter);
-        foreach (WebSocketConnection? connection in _all.Items)
-        {
-            if (connection is not null && !ReferenceEquals(connection, except))
-            {
-                counter.Add(ManagerSend.Send(connection, message));
-            }
-        }
-
-        return counter.ToResult();
+        WebSocketBroadcastResult result = BroadcastLocal(message, except);
+        Forward(WebSocketBackplaneMessageKind.Broadcast, null, message);
+        return result;
     }
 
-    /// <summary>Sends a prepared message to the registered connections that <paramref name="filter"/> accepts.</summary>
+    /// <summary>Sends a prepared message to the registered connections of this node that <paramref name="filter"/> accepts (not forwarded to other nodes).</summary>
     /// <param name="message">The prepared message; the caller disposes it afterwards.</param>
     /// <param name="filter">Called once per registered connection on this thread; <see langword="true"/> to send. Must not throw.</param>
     /// <returns>The per-recipient outcome counts (filtered-out connections are not counted).</returns>
@@ -215,7 +220,7 @@ public sealed partial class WebSocketManager
     public WebSocketBroadcastResult Broadcast(WebSocketPreparedMessage message, Func<WebSocketConnection, bool> filter)
         => Broadcast(message, static (c, f) => f(c), filter);
 
-    /// <summary>Sends a prepared message to the registered connections that <paramref name="filter"/> accepts, passing it a state (no closure needed).</summary>
+    /// <summary>Sends a prepared message to the registered connections of this node that <paramref name="filter"/> accepts, passing it a state (no closure needed; not forwarded to other nodes).</summary>
     /// <typeparam name="TState">The filter's state.</typeparam>
     /// <param name="message">The prepared message; the caller disposes it afterwards.</param>
     /// <param name="filter">Called once per registered connection on this thread; <see langword="true"/> to send. Must not throw.</param>

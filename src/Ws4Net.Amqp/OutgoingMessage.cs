@@ -9,6 +9,6 @@ internal readonly record struct OutgoingMessage(
     string OriginNodeId,
     string? Topic,
     string? TargetConnectionId,
-    WebSocketMessageType MessageType,
+    WebSocketMessageKind MessageType,
     byte[] Buffer,
     int Length);

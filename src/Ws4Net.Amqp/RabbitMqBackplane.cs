@@ -561,7 +561,7 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
                     var properties = new BasicProperties
                     {
                         AppId = item.OriginNodeId,
-                        Type = item.MessageType == WebSocketMessageType.Text ? RabbitMqRouting.TextType : RabbitMqRouting.BinaryType,
+                        Type = item.MessageType == WebSocketMessageKind.Text ? RabbitMqRouting.TextType : RabbitMqRouting.BinaryType,
                         DeliveryMode = DeliveryModes.Transient,
                     };
                     string routingKey;
@@ -667,7 +667,7 @@ public sealed partial class RabbitMqBackplane : IWebSocketBackplane, IAsyncDispo
             }
             else if (properties.AppId is { Length: > 0 } origin && _receiver is { } receiver)
             {
-                WebSocketMessageType type = string.Equals(properties.Type, RabbitMqRouting.BinaryType, StringComparison.Ordinal) ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
+                WebSocketMessageKind type = string.Equals(properties.Type, RabbitMqRouting.BinaryType, StringComparison.Ordinal) ? WebSocketMessageKind.Binary : WebSocketMessageKind.Text;
                 string routingKey = args.RoutingKey;
                 WebSocketBackplaneMessage message;
                 if (routingKey.StartsWith("n.", StringComparison.Ordinal))

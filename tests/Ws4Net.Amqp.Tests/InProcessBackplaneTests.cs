@@ -114,8 +114,8 @@ public sealed class InProcessBackplaneTests
         (WebSocketConnection client, WebSocketConnection server) = InMemoryWebSocket.CreatePair();
         manager.Add(server);
         byte[] payload = "own"u8.ToArray();
-        ((IWebSocketBackplaneReceiver)manager).Deliver(new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageType.Text, payload, "ownnode", null));
-        ((IWebSocketBackplaneReceiver)manager).Deliver(new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageType.Text, "other"u8.ToArray(), "othernode", null));
+        ((IWebSocketBackplaneReceiver)manager).Deliver(new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageKind.Text, payload, "ownnode", null));
+        ((IWebSocketBackplaneReceiver)manager).Deliver(new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageKind.Text, "other"u8.ToArray(), "othernode", null));
         Assert.Equal(["other"], await ReceiveTextsAsync(client, 1));
     }
 
@@ -146,10 +146,10 @@ public sealed class InProcessBackplaneTests
     public void BackplaneMessagesAndGroupsRejectBadInput()
     {
         byte[] payload = [1];
-        Assert.Throws<ArgumentException>(() => new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Topic, null, WebSocketMessageType.Text, payload, "n", null));
-        Assert.Throws<ArgumentException>(() => new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Direct, null, WebSocketMessageType.Text, payload, "n", null));
-        Assert.Throws<ArgumentException>(() => new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, "t", WebSocketMessageType.Text, payload, "n", null));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, null, (WebSocketMessageType)8, payload, "n", null));
+        Assert.Throws<ArgumentException>(() => new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Topic, null, WebSocketMessageKind.Text, payload, "n", null));
+        Assert.Throws<ArgumentException>(() => new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Direct, null, WebSocketMessageKind.Text, payload, "n", null));
+        Assert.Throws<ArgumentException>(() => new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, "t", WebSocketMessageKind.Text, payload, "n", null));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, null, (WebSocketMessageKind)8, payload, "n", null));
         var first = new InProcessWebSocketBackplane("dup", null);
         Assert.Throws<ArgumentException>(() => new InProcessWebSocketBackplane("dup", first));
         Assert.Throws<ArgumentException>(() => new InProcessWebSocketBackplane("a-b", null));

@@ -109,7 +109,7 @@ public sealed class RabbitMqBackplaneBrokerTests(RabbitMqBroker broker)
         for (int i = 0; i < total; i++)
         {
             BitConverter.TryWriteBytes(payload, i);
-            Assert.Equal(WebSocketBackplanePublishStatus.Forwarded, publishing.Publish(new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageType.Binary, payload, "othernode", null)));
+            Assert.Equal(WebSocketBackplanePublishStatus.Forwarded, publishing.Publish(new WebSocketBackplaneMessage(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageKind.Binary, payload, "othernode", null)));
         }
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -138,7 +138,7 @@ public sealed class RabbitMqBackplaneBrokerTests(RabbitMqBroker broker)
     }
 
     private static WebSocketBackplaneMessage Message(byte[] payload)
-        => new(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageType.Binary, payload, WebSocketConnection.NodeId, null);
+        => new(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageKind.Binary, payload, WebSocketConnection.NodeId, null);
 
     /// <summary>Blocks the first delivery until released (a node that stopped consuming); records the last sequence number.</summary>
     private sealed class BlockingReceiver(ManualResetEventSlim release) : IWebSocketBackplaneReceiver

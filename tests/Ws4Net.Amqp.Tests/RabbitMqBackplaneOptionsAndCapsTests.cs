@@ -85,5 +85,5 @@ public sealed class RabbitMqBackplaneOptionsAndCapsTests
     }
 
     private static WebSocketBackplaneMessage Message(byte[] payload)
-        => new(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageType.Binary, payload, WebSocketConnection.NodeId, null);
+        => new(WebSocketBackplaneMessageKind.Broadcast, null, WebSocketMessageKind.Binary, payload, WebSocketConnection.NodeId, null);
 }

@@ -15,6 +15,8 @@ public sealed class PublicApiTests
         "Ws4Net.Protocol",
         "Ws4Net",
         "Ws4Net.Hosting",
+        "Ws4Net.AspNetCore",
+        "Ws4Net.Amqp",
     ];
 
     public static TheoryData<string> Assemblies => new(s_assemblyNames);

@@ -108,7 +108,7 @@ internal sealed class BackplaneBenchmark(string uri, int messageCount, IReadOnly
             cancellationToken);
         while (!probeSeen.Task.IsCompleted)
         {
-            managerA.Publish(Topic, probe, WebSocketMessageType.Binary);
+            managerA.Publish(Topic, probe, WebSocketMessageKind.Binary);
             await Task.WhenAny(probeSeen.Task, Task.Delay(100, cancellationToken)).ConfigureAwait(false);
         }
 
@@ -124,7 +124,7 @@ internal sealed class BackplaneBenchmark(string uri, int messageCount, IReadOnly
                 await Task.Delay(1, cancellationToken).ConfigureAwait(false);
             }
 
-            managerA.Publish(Topic, payload, WebSocketMessageType.Binary);
+            managerA.Publish(Topic, payload, WebSocketMessageKind.Binary);
         }
 
         await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(120), cancellationToken)).ConfigureAwait(false);

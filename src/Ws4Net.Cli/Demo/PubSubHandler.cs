@@ -12,7 +12,7 @@ namespace Ws4Net.Cli.Demo;
 /// (<see cref="WebSocketManager.SendToAsync(string, string, CancellationToken)"/>: that connection receives <c>&lt;text&gt;</c>).
 /// <c>sub</c>, <c>unsub</c> and <c>to</c> are answered with <c>ok &lt;command&gt; &lt;outcome&gt;</c>; an unknown command closes with 1003.
 /// </summary>
-public sealed class PubSubHandler : WebSocketHandler
+internal sealed class PubSubHandler : WebSocketHandler
 {
     private readonly WebSocketManager _manager;
 

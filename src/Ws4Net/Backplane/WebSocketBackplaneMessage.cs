@@ -23,10 +23,10 @@ public readonly struct WebSocketBackplaneMessage
     /// <param name="targetConnectionId">The connection id for <see cref="WebSocketBackplaneMessageKind.Direct"/>; otherwise <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The topic or target does not match <paramref name="kind"/>, or <paramref name="originNodeId"/> is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="messageType"/> is not text or binary.</exception>
-    public WebSocketBackplaneMessage(WebSocketBackplaneMessageKind kind, string? topic, WebSocketMessageType messageType, ReadOnlyMemory<byte> payload, string originNodeId, string? targetConnectionId)
+    public WebSocketBackplaneMessage(WebSocketBackplaneMessageKind kind, string? topic, WebSocketMessageKind messageType, ReadOnlyMemory<byte> payload, string originNodeId, string? targetConnectionId)
     {
         ArgumentException.ThrowIfNullOrEmpty(originNodeId);
-        if (messageType is not (WebSocketMessageType.Text or WebSocketMessageType.Binary))
+        if (messageType is not (WebSocketMessageKind.Text or WebSocketMessageKind.Binary))
         {
             throw new ArgumentOutOfRangeException(nameof(messageType), messageType, "A backplane message is text or binary.");
         }
@@ -56,7 +56,7 @@ public readonly struct WebSocketBackplaneMessage
     public string? Topic { get; }
 
     /// <summary>Gets the message type: text (the payload is UTF-8) or binary.</summary>
-    public WebSocketMessageType MessageType { get; }
+    public WebSocketMessageKind MessageType { get; }
 
     /// <summary>Gets the payload bytes; borrowed, valid only during the call the message was passed to.</summary>
     public ReadOnlyMemory<byte> Payload { get; }

@@ -18,7 +18,7 @@ public sealed partial class WebSocketManager : IWebSocketBackplaneReceiver
     public WebSocketRemoteMessageHandler? RemoteMessageHandler { get; set; }
 
     /// <summary>
-    /// Sends a message to one connection by id, on whatever node holds it: here with <see cref="WebSocketConnection.SendAsync(ReadOnlyMemory{byte}, WebSocketMessageType, bool, CancellationToken)"/>
+    /// Sends a message to one connection by id, on whatever node holds it: here with <see cref="WebSocketConnection.SendAsync(ReadOnlyMemory{byte}, WebSocketMessageKind, bool, CancellationToken)"/>
     /// (waits for queue space), elsewhere through the backplane to the node named by the id's prefix
     /// (<see cref="WebSocketConnection.NodeId"/>), which delivers it with a non-waiting send.
     /// </summary>
@@ -30,10 +30,10 @@ public sealed partial class WebSocketManager : IWebSocketBackplaneReceiver
     /// <exception cref="ArgumentNullException"><paramref name="connectionId"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="messageType"/> is not text or binary.</exception>
     /// <exception cref="OperationCanceledException">The token fired while waiting for local queue space.</exception>
-    public async ValueTask<WebSocketSendToResult> SendToAsync(string connectionId, ReadOnlyMemory<byte> data, WebSocketMessageType messageType, CancellationToken cancellationToken = default)
+    public async ValueTask<WebSocketSendToResult> SendToAsync(string connectionId, ReadOnlyMemory<byte> data, WebSocketMessageKind messageType, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connectionId);
-        if (messageType is not (WebSocketMessageType.Text or WebSocketMessageType.Binary))
+        if (messageType is not (WebSocketMessageKind.Text or WebSocketMessageKind.Binary))
         {
             throw new ArgumentOutOfRangeException(nameof(messageType), messageType, "Text or binary.");
         }
@@ -71,7 +71,7 @@ public sealed partial class WebSocketManager : IWebSocketBackplaneReceiver
         };
     }
 
-    /// <summary>Sends a text message to one connection by id, on whatever node holds it (see <see cref="SendToAsync(string, ReadOnlyMemory{byte}, WebSocketMessageType, CancellationToken)"/>).</summary>
+    /// <summary>Sends a text message to one connection by id, on whatever node holds it (see <see cref="SendToAsync(string, ReadOnlyMemory{byte}, WebSocketMessageKind, CancellationToken)"/>).</summary>
     /// <param name="connectionId">The target's id.</param>
     /// <param name="text">The text (UTF-8 encoded once).</param>
     /// <param name="cancellationToken">Cancels the wait for local queue space.</param>
@@ -86,7 +86,7 @@ public sealed partial class WebSocketManager : IWebSocketBackplaneReceiver
         try
         {
             int length = System.Text.Encoding.UTF8.GetBytes(text, buffer);
-            return await SendToAsync(connectionId, buffer.AsMemory(0, length), WebSocketMessageType.Text, cancellationToken).ConfigureAwait(false);
+            return await SendToAsync(connectionId, buffer.AsMemory(0, length), WebSocketMessageKind.Text, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -24,7 +24,7 @@ namespace Ws4Net.Management;
 /// <para>Ordering: messages reach one connection in the order of the sends made to it, whether they
 /// come from broadcasts, publishes or direct sends (they share the connection's send queue).</para>
 /// <para>Scale-out: <see cref="Broadcast(WebSocketPreparedMessage, WebSocketConnection?)"/>, <see cref="Publish(string, WebSocketPreparedMessage, WebSocketConnection?)"/>
-/// and <see cref="SendToAsync(string, ReadOnlyMemory{byte}, WebSocketMessageType, CancellationToken)"/> also reach the
+/// and <see cref="SendToAsync(string, ReadOnlyMemory{byte}, WebSocketMessageKind, CancellationToken)"/> also reach the
 /// other nodes through an <see cref="IWebSocketBackplane"/> (see docs/scale-out.md); the filtered broadcasts and the
 /// <c>*Local</c> methods stay on this node. The counts returned are this node's recipients only.</para>
 /// </remarks>

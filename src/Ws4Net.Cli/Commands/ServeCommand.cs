@@ -34,10 +34,15 @@ public static class ServeCommand
         };
         backpressure.AcceptOnlyFromAmong("drop", "close", "retry");
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds to wait, on Ctrl-C or SIGTERM, for connections to finish their 1001 close handshake before aborting them.", DefaultValueFactory = _ => 5 };
+        var statsInterval = new Option<double>("--stats-interval")
+        {
+            Description = "Print a 'stats:' line on standard output every this many seconds (managed heap after the last GC, committed bytes, GC counts, open connections), for soak and load tests. 0 (the default) never.",
+            DefaultValueFactory = _ => 0,
+        };
 
         var command = new Command("serve", "Serve the chat page at / and the WebSocket endpoints /echo, /chat and /broadcast (a Generic Host app).")
         {
-            host, port, cert, key, certPassword, maxMessage, noCompression, contextTakeover, logLevel, keepAlive, keepAliveTimeout, idleTimeout, backpressure, shutdownTimeout,
+            host, port, cert, key, certPassword, maxMessage, noCompression, contextTakeover, logLevel, keepAlive, keepAliveTimeout, idleTimeout, backpressure, shutdownTimeout, statsInterval,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -54,7 +59,7 @@ public static class ServeCommand
                 return 2;
             }
 
-            foreach ((string name, double value) in new[] { ("--keepalive", parse.GetValue(keepAlive)), ("--keepalive-timeout", parse.GetValue(keepAliveTimeout)), ("--idle-timeout", parse.GetValue(idleTimeout)), ("--shutdown-timeout", parse.GetValue(shutdownTimeout)) })
+            foreach ((string name, double value) in new[] { ("--keepalive", parse.GetValue(keepAlive)), ("--keepalive-timeout", parse.GetValue(keepAliveTimeout)), ("--idle-timeout", parse.GetValue(idleTimeout)), ("--shutdown-timeout", parse.GetValue(shutdownTimeout)), ("--stats-interval", parse.GetValue(statsInterval)) })
             {
                 if (value < 0 || double.IsNaN(value) || value > TimeSpan.MaxValue.TotalSeconds / 2)
                 {
@@ -110,7 +115,11 @@ public static class ServeCommand
             IHostApplicationLifetime lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
             using CancellationTokenRegistration stop = cancellationToken.Register(lifetime.StopApplication);
             lifetime.ApplicationStopping.Register(() => Console.Out.WriteLine("Stopping: closing every connection with 1001 (going away)..."));
+            Task stats = parse.GetValue(statsInterval) > 0
+                ? ServerStats.RunAsync(server, TimeSpan.FromSeconds(parse.GetValue(statsInterval)), Console.Out, lifetime.ApplicationStopping)
+                : Task.CompletedTask;
             await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+            await stats.ConfigureAwait(false);
             Console.Out.WriteLine("Stopped.");
             return 0;
         });

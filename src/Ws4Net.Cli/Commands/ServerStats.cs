@@ -6,7 +6,7 @@ namespace Ws4Net.Cli.Commands;
 /// <summary>
 /// The <c>ws4net serve --stats-interval</c> line: what a soak or load test cannot read from <c>/proc</c>
 /// (the managed heap), printed by the server about itself. One line per interval on standard output:
-/// <c>stats: gc_heap_bytes=N gc_committed_bytes=N gc_fragmented_bytes=N gc0=N gc1=N gc2=N connections=N</c>.
+/// <c>stats: gc_heap_bytes=N gc_committed_bytes=N gc_fragmented_bytes=N gc0=N gc1=N gc2=N connections=N handshakes_pending=N handshakes_evicted=N</c>.
 /// <c>gc_heap_bytes</c> is the managed heap size measured at the end of the last garbage collection (so it
 /// tracks what survives, not the allocation churn between collections). Thread-safe (stateless).
 /// </summary>
@@ -20,7 +20,7 @@ internal static class ServerStats
         GCMemoryInfo info = GC.GetGCMemoryInfo(GCKind.Any);
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"stats: gc_heap_bytes={info.HeapSizeBytes} gc_committed_bytes={info.TotalCommittedBytes} gc_fragmented_bytes={info.FragmentedBytes} gc0={GC.CollectionCount(0)} gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)} connections={server.Manager.Count}");
+            $"stats: gc_heap_bytes={info.HeapSizeBytes} gc_committed_bytes={info.TotalCommittedBytes} gc_fragmented_bytes={info.FragmentedBytes} gc0={GC.CollectionCount(0)} gc1={GC.CollectionCount(1)} gc2={GC.CollectionCount(2)} connections={server.Manager.Count} handshakes_pending={server.PendingHandshakes} handshakes_evicted={server.HandshakesEvicted}");
     }
 
     /// <summary>Prints a stats line every <paramref name="interval"/> until <paramref name="stopping"/> is cancelled.</summary>

@@ -212,6 +212,15 @@ export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
 export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE="${DOTNET_SKIP_FIRST_TIME_EXPERIENCE:-1}"
 
+# The denial-of-service suite (tests/Ws4Net.DoS.Tests) opens 10,000 connections at once: one descriptor each in
+# the test process and in the server it starts (which inherits the limit). Raise the soft limit to the hard
+# one; the suite itself fails with a clear message on CI when the limit is still too low.
+if ulimit -n "$(ulimit -Hn)" 2>/dev/null; then
+  log "open-file limit (ulimit -n): $(ulimit -n)"
+else
+  warn "could not raise the open-file limit (ulimit -n $(ulimit -n), hard $(ulimit -Hn))"
+fi
+
 cd "$REPO_ROOT"
 log "running: dotnet test Ws4Net.slnx -c Release --logger \"console;verbosity=normal\"${*:+ $*}"
 results_dir="$REPO_ROOT/artifacts/test-results"

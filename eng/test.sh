@@ -22,6 +22,8 @@
 #   WS4NET_INSTALL_ONLY=1   install and check dependencies, don't run tests
 #   WS4NET_FUZZ_SMOKE=0     skip the AFL++ smoke run after dotnet test (the
 #                           fuzz corpus is still replayed by dotnet test)
+#   WS4NET_SOAK=0           skip the 1-minute soak after dotnet test
+#                           (eng/soak.sh --minutes 1; output in artifacts/soak)
 #
 # Exported for the tests: WS4NET_REPO_ROOT, WS4NET_CHROMIUM, WS4NET_PEERS_DIR,
 # WS4NET_NODE, WS4NET_PYTHON.
@@ -225,6 +227,15 @@ export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
 export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE="${DOTNET_SKIP_FIRST_TIME_EXPERIENCE:-1}"
 
+# The denial-of-service suite (tests/Ws4Net.DoS.Tests) opens 10,000 connections at once: one descriptor each in
+# the test process and in the server it starts (which inherits the limit). Raise the soft limit to the hard
+# one; the suite itself fails with a clear message on CI when the limit is still too low.
+if ulimit -n "$(ulimit -Hn)" 2>/dev/null; then
+  log "open-file limit (ulimit -n): $(ulimit -n)"
+else
+  warn "could not raise the open-file limit (ulimit -n $(ulimit -n), hard $(ulimit -Hn))"
+fi
+
 cd "$REPO_ROOT"
 log "running: dotnet test Ws4Net.slnx -c Release --logger \"console;verbosity=normal\"${*:+ $*}"
 results_dir="$REPO_ROOT/artifacts/test-results"
@@ -255,6 +266,15 @@ if [[ "${WS4NET_FUZZ_SMOKE:-1}" != "0" ]]; then
   log "eng/fuzz.sh --smoke exited with code $fuzz_status"
 fi
 
+# One-minute soak (eng/soak.sh): mixed traffic against two `ws4net serve` processes, failing when RSS,
+# descriptors, managed heap or echo p99 trend upward (docs/soak.md). After the tests, like the fuzz smoke.
+soak_status=0
+if [[ "${WS4NET_SOAK:-1}" != "0" ]]; then
+  log "running: eng/soak.sh --minutes 1"
+  "$REPO_ROOT/eng/soak.sh" --minutes 1 --out "$REPO_ROOT/artifacts/soak" || soak_status=$?
+  log "eng/soak.sh --minutes 1 exited with code $soak_status"
+fi
+
 # One closing line with the totals over every test project (from the TRX reports), so that a run
 # that executed no test cannot pass unnoticed.
 totals=$(find "$results_dir" -name '*.trx' -print0 2>/dev/null | xargs -0 -r cat | tr '>' '\n' \
@@ -270,5 +290,9 @@ fi
 if [[ "$status" -eq 0 && "$fuzz_status" -ne 0 ]]; then
   log "ERROR: the fuzz smoke run failed (exit $fuzz_status)"
   status=$fuzz_status
+fi
+if [[ "$status" -eq 0 && "$soak_status" -ne 0 ]]; then
+  log "ERROR: the 1-minute soak failed (exit $soak_status)"
+  status=$soak_status
 fi
 exit "$status"

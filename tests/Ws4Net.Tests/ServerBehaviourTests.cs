@@ -24,6 +24,47 @@ public sealed class ServerBehaviourTests
     }
 
     [Fact]
+    public async Task PastMaxConcurrentHandshakes_ANewClientIsServedAtOnce_AndTheLongestPendingHandshakeIsCutOff()
+    {
+        // Issue 12: accepting never waits for a handshake slot. With the table full of slow peers, a new client
+        // evicts the one pending longest instead of queueing behind them.
+        const int cap = 8;
+        await using TestServer server = await TestServer.StartAsync(configure: o => o.MaxConcurrentHandshakes = cap);
+        var slow = new List<RawClient>();
+        for (int i = 0; i < cap; i++)
+        {
+            RawClient raw = await RawClient.ConnectAsync(server.Port);
+            await raw.WriteAsync("GET /echo HTTP/1.1\r\n");   // and nothing more
+            slow.Add(raw);
+            var wait = Stopwatch.StartNew();
+            while (server.Server.PendingHandshakes < i + 1 && wait.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        Assert.Equal(cap, server.Server.PendingHandshakes);
+        Assert.Equal(0, server.Server.HandshakesEvicted);
+
+        var watch = Stopwatch.StartNew();
+        await using WebSocketConnection client = await server.ConnectAsync("/echo");
+        TimeSpan handshake = watch.Elapsed;
+        await client.SendTextAsync("still served").WithTimeout();
+        Assert.Equal("still served", (await client.ReceiveAsync().WithTimeout())!.Value.GetText());
+
+        // The first slow peer (the oldest) was disconnected without an answer; the others are still pending.
+        byte[] answer = await slow[0].ReadToEndAsync(TimeSpan.FromSeconds(5));
+        Assert.Empty(answer);
+        Assert.Equal(1, server.Server.HandshakesEvicted);
+        Assert.InRange(handshake, TimeSpan.Zero, TimeSpan.FromSeconds(5));   // not the 10 s HandshakeTimeout of a queue
+        Assert.Equal(cap - 1, server.Server.PendingHandshakes);
+        foreach (RawClient raw in slow)
+        {
+            await raw.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task FramesSentTogetherWithTheUpgradeRequest_AreNotLost()
     {
         await using TestServer server = await TestServer.StartAsync();

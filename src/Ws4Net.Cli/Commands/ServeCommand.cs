@@ -40,10 +40,15 @@ internal static class ServeCommand
         var amqpMaxReconnect = new Option<double>("--amqp-max-reconnect-delay") { Description = "Longest delay, in seconds, between reconnection attempts after losing the broker (exponential backoff with jitter from 0.5 s).", DefaultValueFactory = _ => 30 };
         var nodeId = new Option<string?>("--node-id") { Description = "This node's id: the prefix of its connection ids (no '-'). Default: 8 random hex digits." };
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds to wait, on Ctrl-C or SIGTERM, for connections to finish their 1001 close handshake before aborting them.", DefaultValueFactory = _ => 5 };
+        var statsInterval = new Option<double>("--stats-interval")
+        {
+            Description = "Print a 'stats:' line on standard output every this many seconds (managed heap after the last GC, committed bytes, GC counts, open connections), for soak and load tests. 0 (the default) never.",
+            DefaultValueFactory = _ => 0,
+        };
 
         var command = new Command("serve", "Serve the chat page at / and the WebSocket endpoints /echo, /chat, /broadcast and /pubsub (a Generic Host app; --amqp spans nodes).")
         {
-            host, port, cert, key, certPassword, maxMessage, noCompression, contextTakeover, logLevel, keepAlive, keepAliveTimeout, idleTimeout, backpressure, shutdownTimeout, metrics, amqp, amqpExchange, amqpMaxReconnect, nodeId,
+            host, port, cert, key, certPassword, maxMessage, noCompression, contextTakeover, logLevel, keepAlive, keepAliveTimeout, idleTimeout, backpressure, shutdownTimeout, metrics, amqp, amqpExchange, amqpMaxReconnect, nodeId, statsInterval,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -60,7 +65,7 @@ internal static class ServeCommand
                 return 2;
             }
 
-            foreach ((string name, double value) in new[] { ("--keepalive", parse.GetValue(keepAlive)), ("--keepalive-timeout", parse.GetValue(keepAliveTimeout)), ("--idle-timeout", parse.GetValue(idleTimeout)), ("--shutdown-timeout", parse.GetValue(shutdownTimeout)) })
+            foreach ((string name, double value) in new[] { ("--keepalive", parse.GetValue(keepAlive)), ("--keepalive-timeout", parse.GetValue(keepAliveTimeout)), ("--idle-timeout", parse.GetValue(idleTimeout)), ("--shutdown-timeout", parse.GetValue(shutdownTimeout)), ("--stats-interval", parse.GetValue(statsInterval)) })
             {
                 if (value < 0 || double.IsNaN(value) || value > TimeSpan.MaxValue.TotalSeconds / 2)
                 {
@@ -148,9 +153,13 @@ internal static class ServeCommand
             lifetime.ApplicationStopping.Register(() => Console.Out.WriteLine("Stopping: closing every connection with 1001 (going away)..."));
             using var stopMetrics = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
             Task printing = live?.RunAsync(Console.Out, TimeSpan.FromSeconds(1), stopMetrics.Token) ?? Task.CompletedTask;
+            Task stats = parse.GetValue(statsInterval) > 0
+                ? ServerStats.RunAsync(server, TimeSpan.FromSeconds(parse.GetValue(statsInterval)), Console.Out, lifetime.ApplicationStopping)
+                : Task.CompletedTask;
             await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             await stopMetrics.CancelAsync().ConfigureAwait(false);
             await printing.ConfigureAwait(false);
+            await stats.ConfigureAwait(false);
             Console.Out.WriteLine("Stopped.");
             return 0;
         });

@@ -35,7 +35,6 @@ public sealed partial class WebSocketServer : IAsyncDisposable
     private readonly ConcurrentDictionary<WebSocketConnection, byte> _connections = new();
     private readonly TaskCompletionSource _sessionsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _sessionCount;
-    private readonly SemaphoreSlim _handshakeSlots;
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private bool _ownsUnixSocketPath;
@@ -49,7 +48,6 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         ILoggerFactory factory = _options.LoggerFactory ?? NullLoggerFactory.Instance;
         _logger = factory.CreateLogger("Ws4Net.Server");
         _connectionLogger = factory.CreateLogger("Ws4Net.Connection");
-        _handshakeSlots = new SemaphoreSlim(_options.MaxConcurrentHandshakes, _options.MaxConcurrentHandshakes);
         InitializeManager(factory);
     }
 
@@ -371,17 +369,12 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         WebSocketConnection? connection = null;
         WebSocketHandler? handler = null;
-        bool slot = false;
+        // The deadline runs from accept; the table entry makes room for it at once (see BeginHandshake).
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(_options.HandshakeTimeout);
+        LinkedListNode<CancellationTokenSource> pending = BeginHandshake(timeout);
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            timeout.CancelAfter(_options.HandshakeTimeout);
-            slot = await _handshakeSlots.WaitAsync(_options.HandshakeTimeout, timeout.Token).ConfigureAwait(false);
-            if (!slot)
-            {
-                return default;
-            }
-
             if (_options.Certificate is { } certificate)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
@@ -443,10 +436,7 @@ public sealed partial class WebSocketServer : IAsyncDisposable
         }
         finally
         {
-            if (slot)
-            {
-                _handshakeSlots.Release();
-            }
+            EndHandshake(pending);
 
             if (connection is not null)
             {

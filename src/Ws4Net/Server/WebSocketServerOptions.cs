@@ -13,7 +13,7 @@ namespace Ws4Net.Server;
 /// </summary>
 public sealed class WebSocketServerOptions
 {
-    private int _maxConcurrentHandshakes = 512;
+    private int _maxConcurrentHandshakes = 10_000;
     private TimeSpan _handshakeTimeout = TimeSpan.FromSeconds(10);
     private TimeSpan _shutdownTimeout = TimeSpan.FromSeconds(5);
 
@@ -49,8 +49,12 @@ public sealed class WebSocketServerOptions
     public SslProtocols SslProtocols { get; set; } = SslProtocols.None;
 
     /// <summary>
-    /// Gets or sets how many connections may be in the opening handshake (TLS + HTTP) at once
-    /// (default 512). Further accepted sockets wait for a slot within <see cref="HandshakeTimeout"/>.
+    /// Gets or sets how many connections may be in the opening handshake (TLS + HTTP) at once (count, default
+    /// 1024). Accepting never waits: a socket accepted while this many handshakes are in progress cuts off the
+    /// one that has been pending longest (disconnected without an answer, counted in
+    /// <see cref="WebSocketServer.HandshakesEvicted"/>), so slow peers (slowloris, clients that never finish
+    /// TLS) cannot make new clients queue. Bounds the memory of the handshake phase (about 17 KiB per pending
+    /// plain handshake in <c>ws4net serve</c>, more with TLS).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxConcurrentHandshakes
@@ -63,7 +67,7 @@ public sealed class WebSocketServerOptions
         }
     }
 
-    /// <summary>Gets or sets how long the TLS and HTTP opening handshake may take (default 10 s); slower peers are disconnected.</summary>
+    /// <summary>Gets or sets how long the TLS and HTTP opening handshake may take, measured from accept (default 10 s); slower peers are disconnected without an answer.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public TimeSpan HandshakeTimeout
     {

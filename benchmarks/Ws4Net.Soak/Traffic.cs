@@ -138,7 +138,7 @@ internal sealed class Traffic
                     long started = Stopwatch.GetTimestamp();
                     if (n % 2 == 0)
                     {
-                        await connection.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, stop).ConfigureAwait(false);
+                        await connection.SendAsync(payload, WebSocketMessageKind.Text, endOfMessage: true, stop).ConfigureAwait(false);
                     }
                     else
                     {

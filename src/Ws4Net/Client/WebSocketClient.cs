@@ -89,7 +89,7 @@ public static partial class WebSocketClient
 
     private static ClientHandshake CreateHandshake(Uri uri, WebSocketClientOptions options, List<KeyValuePair<string, string>> headers)
     {
-        var handshakeOptions = new ClientHandshakeOptions { Origin = options.Origin, PerMessageDeflate = options.PerMessageDeflate };
+        var handshakeOptions = new ClientHandshakeOptions { Origin = options.Origin, PerMessageDeflate = options.PerMessageDeflate, ExtensionOffers = options.ExtensionOffers };
         foreach (string subprotocol in options.Subprotocols)
         {
             handshakeOptions.Subprotocols.Add(subprotocol);

@@ -23,6 +23,16 @@ public sealed class WebSocketClientOptions
     /// <summary>Gets or sets the <c>Origin</c> header to send, or <see langword="null"/> for none.</summary>
     public string? Origin { get; set; }
 
+    /// <summary>
+    /// Gets or sets further extensions to offer, as a raw <c>Sec-WebSocket-Extensions</c> value (RFC 6455 §9.1,
+    /// for example <c>x-trace; v=2</c>), sent after the permessage-deflate offer of <see cref="PerMessageDeflate"/>;
+    /// <see langword="null"/> for none. The server may accept any of them (the response is checked to name only
+    /// offered extensions, §4.1); the core implements none of them, so an extension that sets RSV bits or uses
+    /// new opcodes fails the connection with 1002: offer only extensions that change nothing on the wire, or
+    /// negotiate such behaviour through a subprotocol.
+    /// </summary>
+    public string? ExtensionOffers { get; set; }
+
     /// <summary>Gets extra request headers (for example <c>Authorization</c>); the handshake's own headers are refused.</summary>
     public IList<KeyValuePair<string, string>> Headers { get; } = new List<KeyValuePair<string, string>>();
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Ws4Net.Client;
 using Ws4Net.Protocol.Handshake;
 using Ws4Net.Server;
-using Ws4Net.Tests.Infrastructure;
 
 namespace Ws4Net.Tests;
 

@@ -479,7 +479,19 @@ public sealed partial class WebSocketServer : IAsyncDisposable
             }
         }
 
-        ServerHandshakeResult result = ServerHandshake.Negotiate(head, routed ? entry.Handshake : new ServerHandshakeOptions());
+        ServerHandshakeResult result;
+        try
+        {
+            result = ServerHandshake.Negotiate(head, routed ? entry.Handshake : new ServerHandshakeOptions());
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The route's subprotocol selector or extension negotiator broke its contract: a server error.
+            await WritePlainAsync(stream, 500, "The WebSocket negotiation failed on the server.", null, head, cancellationToken).ConfigureAwait(false);
+            Diagnostics.HandshakeDiagnostics.ServerRejected(_logger, activity, socket.RemoteEndPointOrNull(), path, 500, ex.Message);
+            return default;
+        }
+
         if (!result.IsWebSocketRequest)
         {
             HttpFallbackResponse? fallback = _options.HttpFallback?.Invoke(head);

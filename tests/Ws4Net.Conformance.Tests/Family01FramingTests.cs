@@ -21,7 +21,7 @@ public sealed class Family01FramingTests(EchoServerFixture fixture) : IClassFixt
         get
         {
             var data = new TheoryData<Role, string, int, string>();
-            foreach (Role role in new[] { Role.Server, Role.Client })
+            foreach (Role role in CaseRunner.AllRoles)
             {
                 foreach (string type in new[] { "text", "binary" })
                 {

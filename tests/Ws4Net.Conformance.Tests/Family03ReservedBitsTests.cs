@@ -16,7 +16,7 @@ public sealed class Family03ReservedBitsTests(EchoServerFixture fixture) : IClas
         get
         {
             var data = new TheoryData<Role, int, string>();
-            foreach (Role role in new[] { Role.Server, Role.Client })
+            foreach (Role role in CaseRunner.AllRoles)
             {
                 for (int rsv = 1; rsv <= 7; rsv++)
                 {

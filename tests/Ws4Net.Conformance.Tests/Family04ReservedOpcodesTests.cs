@@ -17,7 +17,7 @@ public sealed class Family04ReservedOpcodesTests(EchoServerFixture fixture) : IC
         get
         {
             var data = new TheoryData<Role, int, string>();
-            foreach (Role role in new[] { Role.Server, Role.Client })
+            foreach (Role role in CaseRunner.AllRoles)
             {
                 foreach (int opcode in s_reserved)
                 {

@@ -18,7 +18,7 @@ public sealed class Family05FragmentationTests(EchoServerFixture fixture) : ICla
         get
         {
             var data = new TheoryData<Role, string, int>();
-            foreach (Role role in new[] { Role.Server, Role.Client })
+            foreach (Role role in CaseRunner.AllRoles)
             {
                 foreach (string type in new[] { "text", "binary" })
                 {

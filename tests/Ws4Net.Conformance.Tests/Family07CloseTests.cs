@@ -154,7 +154,7 @@ public sealed class Family07CloseTests(EchoServerFixture fixture) : IClassFixtur
         {
             await peer.SendCloseAsync(1000);
             await peer.ExpectCloseAsync(1000);
-            if (role == Role.Server)
+            if (role.IsServer())
             {
                 await peer.ExpectTcpClosedAsync(Timeouts.CloseTimeout);
                 Assert.False(peer.SawReset, "our server reset TCP instead of closing it (FIN) after a clean close handshake");

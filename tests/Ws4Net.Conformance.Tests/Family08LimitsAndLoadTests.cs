@@ -21,7 +21,7 @@ public sealed class Family08LimitsAndLoadTests(EchoServerFixture fixture) : ICla
         get
         {
             var data = new TheoryData<Role, string, int, int>();
-            foreach (Role role in new[] { Role.Server, Role.Client })
+            foreach (Role role in CaseRunner.AllRoles)
             {
                 foreach (string type in new[] { "text", "binary" })
                 {
@@ -167,7 +167,7 @@ public sealed class Family08LimitsAndLoadTests(EchoServerFixture fixture) : ICla
         get
         {
             var data = new TheoryData<Role, string, int>();
-            foreach (Role role in new[] { Role.Server, Role.Client })
+            foreach (Role role in CaseRunner.AllRoles)
             {
                 foreach (string type in new[] { "text", "binary" })
                 {

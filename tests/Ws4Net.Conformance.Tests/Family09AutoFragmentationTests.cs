@@ -19,7 +19,7 @@ public sealed class Family09AutoFragmentationTests(EchoServerFixture fixture) : 
         get
         {
             var data = new TheoryData<Role, string, int>();
-            foreach (Role role in new[] { Role.Server, Role.Client })
+            foreach (Role role in CaseRunner.AllRoles)
             {
                 foreach (string type in new[] { "text", "binary" })
                 {

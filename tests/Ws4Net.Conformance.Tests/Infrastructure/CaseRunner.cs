@@ -17,13 +17,16 @@ namespace Ws4Net.Conformance.Tests.Infrastructure;
 public static class CaseRunner
 {
     /// <summary>Both roles, for <c>[MemberData]</c>.</summary>
-    public static TheoryData<Role> Roles => new() { Role.Server, Role.Client };
+    public static TheoryData<Role> Roles => new(AllRoles);
+
+    /// <summary>Every endpoint under test: our standalone server, our client, and our server in Kestrel with and without compression.</summary>
+    public static IReadOnlyList<Role> AllRoles { get; } = [Role.Server, Role.Client, Role.Kestrel, Role.KestrelNoCompression];
 
     /// <summary>Every role with every value, for <c>[MemberData]</c>.</summary>
     public static TheoryData<Role, T> Cross<T>(IEnumerable<T> values)
     {
         var data = new TheoryData<Role, T>();
-        foreach (Role role in new[] { Role.Server, Role.Client })
+        foreach (Role role in AllRoles)
         {
             foreach (T value in values)
             {
@@ -44,8 +47,8 @@ public static class CaseRunner
     public static Task RunAsync(Role role, EchoServerFixture fixture, Func<RawPeer, Task> script, CaseSettings? settings = null, TimeSpan? timeout = null, int seed = 1)
     {
         settings ??= CaseSettings.Default;
-        return role == Role.Server
-            ? AgainstServerAsync(fixture, script, settings, timeout ?? Timeouts.Case, seed)
+        return role.IsServer()
+            ? AgainstServerAsync(fixture, role, script, settings, timeout ?? Timeouts.Case, seed)
             : AgainstClientAsync(script, settings, timeout ?? Timeouts.Case, seed);
     }
 
@@ -70,10 +73,10 @@ public static class CaseRunner
         }).ToArray());
     }
 
-    private static async Task AgainstServerAsync(EchoServerFixture fixture, Func<RawPeer, Task> script, CaseSettings settings, TimeSpan timeout, int seed)
+    private static async Task AgainstServerAsync(EchoServerFixture fixture, Role role, Func<RawPeer, Task> script, CaseSettings settings, TimeSpan timeout, int seed)
     {
-        int port = await fixture.PortForAsync(settings);
-        RawPeer peer = await RawPeer.ConnectAsync(port, "/echo", seed, EarlyBytes(settings, mask: true, seed));
+        int port = await fixture.PortForAsync(settings, role);
+        RawPeer peer = await RawPeer.ConnectAsync(port, EchoServerFixture.EchoPath(role), seed, EarlyBytes(settings, mask: true, seed));
         int clientPort = peer.LocalPort;
         Task<WebSocketConnection> connection = fixture.ConnectionFor(port, clientPort);
         peer.UnderTestConnection = () => connection;

@@ -8,9 +8,9 @@ using BclMessageType = System.Net.WebSockets.WebSocketMessageType;
 namespace Ws4Net.Benchmarks;
 
 /// <summary>
-/// One 1 KiB text message to many server connections. Ws4Net: <see cref="WebSocketManager.Broadcast(WebSocketPreparedMessage, WebSocketConnection?)"/>
+/// One 1 KiB text message to many server connections. Ws4Net: <see cref="WebSocketConnectionManager.Broadcast(WebSocketPreparedMessage, WebSocketConnection?)"/>
 /// (encoded once, a reference handed to each connection with a non-waiting send) and
-/// <see cref="WebSocketManager.Publish(string, WebSocketPreparedMessage, WebSocketConnection?)"/> to a topic of
+/// <see cref="WebSocketConnectionManager.Publish(string, WebSocketPreparedMessage, WebSocketConnection?)"/> to a topic of
 /// <see cref="TopicSize"/> among <see cref="Connections"/>. Baseline: a loop of <c>SendAsync</c> over
 /// System.Net.WebSockets server connections (each encodes and writes its own frame), over a list the
 /// caller keeps for the topic case. Both stacks write into transports that accept every byte at once
@@ -23,7 +23,7 @@ public class BroadcastBenchmarks
 {
     private const string Topic = "t";
 
-    private readonly WebSocketManager _manager = new();
+    private readonly WebSocketConnectionManager _manager = new();
     private readonly List<WebSocketConnection> _ws4net = [];
     private WebSocket[] _bcl = [];
     private WebSocket[] _bclTopic = [];
@@ -87,7 +87,7 @@ public class BroadcastBenchmarks
         }
     }
 
-    [Benchmark(Description = "WebSocketManager.Broadcast, all")]
+    [Benchmark(Description = "WebSocketConnectionManager.Broadcast, all")]
     public int Ws4NetBroadcast()
     {
         using WebSocketPreparedMessage message = WebSocketPreparedMessage.CreateText(_text);
@@ -124,7 +124,7 @@ public class BroadcastBenchmarks
         }
     }
 
-    [Benchmark(Description = "WebSocketManager.Publish, topic")]
+    [Benchmark(Description = "WebSocketConnectionManager.Publish, topic")]
     public int Ws4NetPublish()
     {
         using WebSocketPreparedMessage message = WebSocketPreparedMessage.CreateText(_text);

@@ -1,11 +1,11 @@
 using Ws4Net;
 using Ws4Net.AspNetCore;
-using WebSocketManager = Ws4Net.Management.WebSocketManager;
+using Ws4Net.Management;
 
 namespace AspNetCoreChat;
 
 /// <summary>One chat member: named by the "nick" cookie or the X-User header; its texts go to everyone on /chat.</summary>
-internal sealed class ChatHandler(WebSocketManager manager) : WebSocketHandler
+internal sealed class ChatHandler(WebSocketConnectionManager manager) : WebSocketHandler
 {
     private const string Room = "chat";
     private string _name = "anonymous";

@@ -36,7 +36,7 @@ static byte[] ReadPage()
 }
 
 /// <summary>A browser tab: subscribed to the "metrics" topic while it is open.</summary>
-internal sealed class ViewerHandler(WebSocketManager manager) : WebSocketHandler
+internal sealed class ViewerHandler(WebSocketConnectionManager manager) : WebSocketHandler
 {
     public const string Topic = "metrics";
 
@@ -48,7 +48,7 @@ internal sealed class ViewerHandler(WebSocketManager manager) : WebSocketHandler
 }
 
 /// <summary>Samples the process once a second and publishes one JSON text to the topic (skipped when nobody watches).</summary>
-internal sealed class MetricsPublisher(WebSocketManager manager) : BackgroundService
+internal sealed class MetricsPublisher(WebSocketConnectionManager manager) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

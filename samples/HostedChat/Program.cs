@@ -23,7 +23,7 @@ host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.
 await host.RunAsync();
 
 /// <summary>One chat member: joins the room of its query string, relays its texts to the room.</summary>
-internal sealed partial class ChatHandler(WebSocketManager manager, ILogger<ChatHandler> logger) : WebSocketHandler
+internal sealed partial class ChatHandler(WebSocketConnectionManager manager, ILogger<ChatHandler> logger) : WebSocketHandler
 {
     private string _room = "lobby";
     private string _name = "anonymous";

@@ -31,7 +31,7 @@ host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.
 await host.RunAsync();
 
 /// <summary>One chat member: every text it sends goes to every member of every node.</summary>
-internal sealed class ChatHandler(WebSocketManager manager) : WebSocketHandler
+internal sealed class ChatHandler(WebSocketConnectionManager manager) : WebSocketHandler
 {
     protected override ValueTask OnOpenAsync()
     {

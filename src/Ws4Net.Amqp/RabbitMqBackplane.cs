@@ -15,7 +15,7 @@ namespace Ws4Net.Amqp;
 
 /// <summary>
 /// An <see cref="IWebSocketBackplane"/> over RabbitMQ (AMQP 0-9-1): broadcasts, topic publishes and direct
-/// sends of a <see cref="Management.WebSocketManager"/> reach every node that uses the same broker and exchange.
+/// sends of a <see cref="Management.WebSocketConnectionManager"/> reach every node that uses the same broker and exchange.
 /// </summary>
 /// <remarks>
 /// <para>Topology: one direct exchange per application (<see cref="RabbitMqBackplaneOptions.ExchangeName"/>); one

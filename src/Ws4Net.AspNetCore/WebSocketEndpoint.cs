@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Ws4Net.Hosting;
-using WebSocketManager = Ws4Net.Management.WebSocketManager;
+using Ws4Net.Management;
 using Ws4Net.Protocol;
 using Ws4Net.Protocol.Handshake;
 
@@ -268,7 +268,7 @@ internal sealed partial class WebSocketEndpoint
     {
         Ws4NetOptions global = _services.GetService<IOptions<Ws4NetOptions>>()?.Value
             ?? throw new InvalidOperationException("Call services.AddWs4Net() before mapping WebSocket endpoints.");
-        WebSocketManager manager = _services.GetRequiredService<WebSocketManager>();
+        WebSocketConnectionManager manager = _services.GetRequiredService<WebSocketConnectionManager>();
         ILoggerFactory loggerFactory = _services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         Ws4NetShutdown.EnsureRegistered(_services, manager, global.ShutdownTimeout);
 
@@ -301,7 +301,7 @@ internal sealed partial class WebSocketEndpoint
         return new Settings(handshake, connection, manager, loggerFactory.CreateLogger("Ws4Net.AspNetCore"), loggerFactory.CreateLogger("Ws4Net.Connection"));
     }
 
-    private sealed record Settings(ServerHandshakeOptions Handshake, WebSocketConnectionOptions Connection, WebSocketManager Manager, ILogger Logger, ILogger ConnectionLogger);
+    private sealed record Settings(ServerHandshakeOptions Handshake, WebSocketConnectionOptions Connection, WebSocketConnectionManager Manager, ILogger Logger, ILogger ConnectionLogger);
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Debug, Message = "WebSocket {ConnectionId} opened over {Protocol} on {Path} (subprotocol {Subprotocol}, extensions {Extensions})")]
     private static partial void LogAccepted(ILogger logger, string connectionId, string protocol, string path, string subprotocol, string extensions);

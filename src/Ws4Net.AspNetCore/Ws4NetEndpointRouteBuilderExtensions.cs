@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using WebSocketManager = Ws4Net.Management.WebSocketManager;
+using Ws4Net.Management;
 
 namespace Ws4Net.AspNetCore;
 
@@ -12,7 +12,7 @@ namespace Ws4Net.AspNetCore;
 /// (RFC 6455 §4, through <c>IHttpUpgradeFeature</c>) and HTTP/2 extended CONNECT (RFC 8441, through
 /// <c>IHttpExtendedConnectFeature</c>) with one negotiation of subprotocol and permessage-deflate, and runs the
 /// connection on the Ws4Net core (the adapter never parses frames). Connections join the
-/// <see cref="WebSocketManager"/> registered by <c>services.AddWs4Net()</c>, the same one the standalone server
+/// <see cref="WebSocketConnectionManager"/> registered by <c>services.AddWs4Net()</c>, the same one the standalone server
 /// uses, and get close 1001 when the host stops.
 /// </summary>
 public static class Ws4NetEndpointRouteBuilderExtensions
@@ -60,7 +60,7 @@ public static class Ws4NetEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(pattern);
         ArgumentNullException.ThrowIfNull(handlerFactory);
-        if (endpoints.ServiceProvider.GetService<WebSocketManager>() is null)
+        if (endpoints.ServiceProvider.GetService<WebSocketConnectionManager>() is null)
         {
             throw new InvalidOperationException("Call services.AddWs4Net() (Ws4Net.Hosting) before mapping WebSocket endpoints.");
         }

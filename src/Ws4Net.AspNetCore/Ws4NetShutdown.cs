@@ -14,9 +14,9 @@ namespace Ws4Net.AspNetCore;
 /// </summary>
 internal static class Ws4NetShutdown
 {
-    private static readonly ConditionalWeakTable<WebSocketManager, object> s_registered = new();
+    private static readonly ConditionalWeakTable<WebSocketConnectionManager, object> s_registered = new();
 
-    public static void EnsureRegistered(IServiceProvider services, WebSocketManager manager, TimeSpan timeout)
+    public static void EnsureRegistered(IServiceProvider services, WebSocketConnectionManager manager, TimeSpan timeout)
     {
         if (services.GetService<IHostApplicationLifetime>() is not { } lifetime)
         {
@@ -36,7 +36,7 @@ internal static class Ws4NetShutdown
 
         lifetime.ApplicationStopping.Register(static state =>
         {
-            var (manager, timeout) = ((WebSocketManager, TimeSpan))state!;
+            var (manager, timeout) = ((WebSocketConnectionManager, TimeSpan))state!;
             _ = manager.ShutdownAsync(timeout);
         }, (manager, timeout));
     }

@@ -34,7 +34,7 @@ public sealed partial class Ws4NetHostedServer : IHostedService, IAsyncDisposabl
     /// <param name="manager">The manager connections join.</param>
     /// <param name="loggerFactory">Where the server logs, or <see langword="null"/>.</param>
     /// <exception cref="ArgumentNullException">A required argument is null.</exception>
-    public Ws4NetHostedServer(IServiceProvider services, IOptions<Ws4NetOptions> options, Ws4NetServerBuilder builder, WebSocketManager manager, ILoggerFactory? loggerFactory = null)
+    public Ws4NetHostedServer(IServiceProvider services, IOptions<Ws4NetOptions> options, Ws4NetServerBuilder builder, WebSocketConnectionManager manager, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
@@ -49,7 +49,7 @@ public sealed partial class Ws4NetHostedServer : IHostedService, IAsyncDisposabl
     }
 
     /// <summary>Gets the manager of the hosted connections.</summary>
-    public WebSocketManager Manager { get; }
+    public WebSocketConnectionManager Manager { get; }
 
     /// <summary>Gets the running server.</summary>
     /// <exception cref="InvalidOperationException">The host has not started yet.</exception>
@@ -105,7 +105,7 @@ public sealed partial class Ws4NetHostedServer : IHostedService, IAsyncDisposabl
 
         LogStopping(_logger);
         server.StopAccepting();
-        WebSocketManager manager = server.Manager;
+        WebSocketConnectionManager manager = server.Manager;
         await manager.ShutdownAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
         await server.StopAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -7,7 +7,7 @@ namespace Ws4Net.Hosting;
 /// <summary>Turns the flat, bindable <see cref="Ws4NetOptions"/> into the library's option objects.</summary>
 internal static class Ws4NetOptionsMapper
 {
-    public static WebSocketManagerOptions ToManagerOptions(Ws4NetOptions options) => new()
+    public static WebSocketConnectionManagerOptions ToManagerOptions(Ws4NetOptions options) => new()
     {
         MaxConnections = options.MaxConnections,
         MaxTopics = options.MaxTopics,

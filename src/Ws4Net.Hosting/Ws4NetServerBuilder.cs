@@ -19,7 +19,7 @@ public sealed class Ws4NetServerBuilder
     /// <summary>
     /// Maps a path to <typeparamref name="THandler"/>. For each connection a new service scope is created and
     /// the handler is resolved from it (<see cref="ActivatorUtilities.GetServiceOrCreateInstance{T}"/>: register
-    /// it as transient or scoped, or not at all); its constructor may take the <see cref="Management.WebSocketManager"/>,
+    /// it as transient or scoped, or not at all); its constructor may take the <see cref="Management.WebSocketConnectionManager"/>,
     /// options, loggers and scoped services. The scope is disposed when the connection has closed.
     /// </summary>
     /// <typeparam name="THandler">The handler type.</typeparam>

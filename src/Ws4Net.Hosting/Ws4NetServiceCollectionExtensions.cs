@@ -12,7 +12,7 @@ public static class Ws4NetServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="Ws4NetOptions"/> (validated when the host starts, by <see cref="Ws4NetOptionsValidator"/>)
-    /// and a singleton <see cref="WebSocketManager"/> built from them (with the registered <see cref="Backplane.IWebSocketBackplane"/>,
+    /// and a singleton <see cref="WebSocketConnectionManager"/> built from them (with the registered <see cref="Backplane.IWebSocketBackplane"/>,
     /// if any, for example <c>AddRabbitMqBackplane</c> from Ws4Net.Amqp). Safe to call more than once; each
     /// <paramref name="configure"/> is applied in order.
     /// </summary>
@@ -37,7 +37,7 @@ public static class Ws4NetServiceCollectionExtensions
         services.AddSingleton<Ws4NetMarker>();
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Ws4NetOptions>, Ws4NetOptionsValidator>());
-        services.TryAddSingleton(static sp => new WebSocketManager(
+        services.TryAddSingleton(static sp => new WebSocketConnectionManager(
             Ws4NetOptionsMapper.ToManagerOptions(sp.GetRequiredService<IOptions<Ws4NetOptions>>().Value),
             sp.GetService<ILoggerFactory>(),
             sp.GetService<Backplane.IWebSocketBackplane>()));

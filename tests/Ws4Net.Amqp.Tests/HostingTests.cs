@@ -25,7 +25,7 @@ public sealed class HostingTests
         builder.Services.AddWs4Net().AddRabbitMqBackplane(o => o.MaxQueuedMessages = 77);
         using IHost host = builder.Build();
 
-        WebSocketManager manager = host.Services.GetRequiredService<WebSocketManager>();
+        WebSocketConnectionManager manager = host.Services.GetRequiredService<WebSocketConnectionManager>();
         RabbitMqBackplane backplane = Assert.IsType<RabbitMqBackplane>(manager.Backplane);
         Assert.Same(backplane, host.Services.GetRequiredService<IWebSocketBackplane>());
         Assert.Equal("from-config", backplane.Options.ExchangeName);

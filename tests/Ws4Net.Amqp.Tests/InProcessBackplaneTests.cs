@@ -16,7 +16,7 @@ public sealed class InProcessBackplaneTests
     [Fact]
     public void AStandaloneManagerHasABackplaneThatForwardsNothing()
     {
-        var manager = new WebSocketManager();
+        var manager = new WebSocketConnectionManager();
         Assert.IsType<InProcessWebSocketBackplane>(manager.Backplane);
         Assert.False(manager.Backplane.IsForwarding);
         Assert.Equal(WebSocketConnection.NodeId, manager.Backplane.NodeId);
@@ -27,8 +27,8 @@ public sealed class InProcessBackplaneTests
     {
         var planeA = new InProcessWebSocketBackplane("ipa", null);
         var planeB = new InProcessWebSocketBackplane("ipb", planeA);
-        var managerA = new WebSocketManager(backplane: planeA);
-        var managerB = new WebSocketManager(backplane: planeB);
+        var managerA = new WebSocketConnectionManager(backplane: planeA);
+        var managerB = new WebSocketConnectionManager(backplane: planeB);
         (WebSocketConnection clientA, WebSocketConnection serverA) = InMemoryWebSocket.CreatePair();
         (WebSocketConnection clientB, WebSocketConnection serverB) = InMemoryWebSocket.CreatePair();
         Assert.True(managerA.Add(serverA));
@@ -57,8 +57,8 @@ public sealed class InProcessBackplaneTests
     {
         var planeA = new InProcessWebSocketBackplane("tpa", null);
         var planeB = new InProcessWebSocketBackplane("tpb", planeA);
-        var managerA = new WebSocketManager(backplane: planeA);
-        var managerB = new WebSocketManager(backplane: planeB);
+        var managerA = new WebSocketConnectionManager(backplane: planeA);
+        var managerB = new WebSocketConnectionManager(backplane: planeB);
         (WebSocketConnection clientB, WebSocketConnection serverB) = InMemoryWebSocket.CreatePair();
         (WebSocketConnection clientB2, WebSocketConnection serverB2) = InMemoryWebSocket.CreatePair();
         managerB.Add(serverB);
@@ -91,8 +91,8 @@ public sealed class InProcessBackplaneTests
         // Connections made in this process carry WebSocketConnection.NodeId: node A uses it, node B another id.
         var planeA = new InProcessWebSocketBackplane(WebSocketConnection.NodeId, null);
         var planeB = new InProcessWebSocketBackplane("sendtob", planeA);
-        var managerA = new WebSocketManager(backplane: planeA);
-        var managerB = new WebSocketManager(backplane: planeB);
+        var managerA = new WebSocketConnectionManager(backplane: planeA);
+        var managerB = new WebSocketConnectionManager(backplane: planeB);
         (WebSocketConnection clientA, WebSocketConnection serverA) = InMemoryWebSocket.CreatePair();
         managerA.Add(serverA);
 
@@ -102,7 +102,7 @@ public sealed class InProcessBackplaneTests
         Assert.Equal(WebSocketSendToResult.NotFound, await managerA.SendToAsync(WebSocketConnection.NodeId + "-ffffff", "nobody"));
         Assert.Equal(WebSocketSendToResult.NotFound, await managerA.SendToAsync("garbage", "x"));
 
-        var standalone = new WebSocketManager();
+        var standalone = new WebSocketConnectionManager();
         Assert.Equal(WebSocketSendToResult.NotFound, await standalone.SendToAsync("othernode-1", "x"));
     }
 
@@ -110,7 +110,7 @@ public sealed class InProcessBackplaneTests
     public async Task OwnMessagesAreIgnoredByTheReceiver()
     {
         var plane = new InProcessWebSocketBackplane("ownnode", null);
-        var manager = new WebSocketManager(backplane: plane);
+        var manager = new WebSocketConnectionManager(backplane: plane);
         (WebSocketConnection client, WebSocketConnection server) = InMemoryWebSocket.CreatePair();
         manager.Add(server);
         byte[] payload = "own"u8.ToArray();
@@ -124,8 +124,8 @@ public sealed class InProcessBackplaneTests
     {
         var planeA = new InProcessWebSocketBackplane("hda", null);
         var planeB = new InProcessWebSocketBackplane("hdb", planeA);
-        var managerA = new WebSocketManager(backplane: planeA);
-        var managerB = new WebSocketManager(backplane: planeB);
+        var managerA = new WebSocketConnectionManager(backplane: planeA);
+        var managerB = new WebSocketConnectionManager(backplane: planeB);
         (WebSocketConnection clientB, WebSocketConnection serverB) = InMemoryWebSocket.CreatePair();
         managerB.Add(serverB);
         managerB.Subscribe(serverB, "room");
@@ -153,8 +153,8 @@ public sealed class InProcessBackplaneTests
         var first = new InProcessWebSocketBackplane("dup", null);
         Assert.Throws<ArgumentException>(() => new InProcessWebSocketBackplane("dup", first));
         Assert.Throws<ArgumentException>(() => new InProcessWebSocketBackplane("a-b", null));
-        _ = new WebSocketManager(backplane: first);
-        Assert.Throws<InvalidOperationException>(() => new WebSocketManager(backplane: first));
+        _ = new WebSocketConnectionManager(backplane: first);
+        Assert.Throws<InvalidOperationException>(() => new WebSocketConnectionManager(backplane: first));
     }
 
     private static async Task<string[]> ReceiveTextsAsync(WebSocketConnection client, int count)

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Ws4Net.AspNetCore.Tests.Infrastructure;
-using Ws4NetManager = Ws4Net.Management.WebSocketManager;
+using Ws4Net.Management;
 
 namespace Ws4Net.AspNetCore.Tests;
 
@@ -206,7 +206,7 @@ public sealed class KestrelWebSocketTests
     public async Task Kestrel_connections_join_the_manager_of_AddWs4Net_and_get_its_broadcasts_and_scopes_end_with_them()
     {
         await using KestrelHost host = await KestrelHost.StartAsync(MapAll);
-        Ws4NetManager manager = host.Services.GetRequiredService<Ws4NetManager>();
+        WebSocketConnectionManager manager = host.Services.GetRequiredService<WebSocketConnectionManager>();
         int disposedBefore = ScopedProbe.Disposed;
 
         using ClientWebSocket h1 = await host.ConnectAsync("/info", http2: false);

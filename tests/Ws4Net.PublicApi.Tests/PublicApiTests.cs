@@ -62,6 +62,23 @@ public sealed class PublicApiTests
         Assert.Empty(clashes);
     }
 
+    [Fact]
+    public void NoPublicTypeSharesANameWithMicrosoftAspNetCoreHttp()
+    {
+        // Web projects import Microsoft.AspNetCore.Http implicitly (its WebSocketManager is HttpContext.WebSockets'
+        // type), so a Ws4Net type of the same name would need an alias in every ASP.NET Core file that uses it.
+        HashSet<string> http = typeof(Microsoft.AspNetCore.Http.HttpContext).Assembly.GetExportedTypes()
+            .Where(t => t.Namespace == "Microsoft.AspNetCore.Http")
+            .Select(t => t.Name)
+            .ToHashSet();
+        string[] clashes = s_assemblyNames
+            .SelectMany(name => Assembly.Load(name).GetExportedTypes())
+            .Where(t => http.Contains(t.Name))
+            .Select(t => t.FullName!)
+            .ToArray();
+        Assert.Empty(clashes);
+    }
+
     private static string Normalize(string text) => text.Replace("\r\n", "\n").TrimEnd() + "\n";
 
     private static string FirstDifference(string expected, string actual)

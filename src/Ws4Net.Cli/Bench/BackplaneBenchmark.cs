@@ -70,8 +70,8 @@ internal sealed class BackplaneBenchmark(string uri, int messageCount, IReadOnly
         string suffix = Guid.NewGuid().ToString("N")[..6];
         await using var planeA = new RabbitMqBackplane(new RabbitMqBackplaneOptions { Uri = uri, ExchangeName = exchange, NodeId = "benchA" + suffix, MaxUnconfirmedPublishes = MaxUnconfirmed, PrefetchCount = Prefetch });
         await using var planeB = new RabbitMqBackplane(new RabbitMqBackplaneOptions { Uri = uri, ExchangeName = exchange, NodeId = "benchB" + suffix, MaxUnconfirmedPublishes = MaxUnconfirmed, PrefetchCount = Prefetch });
-        var managerA = new WebSocketManager(backplane: planeA);
-        var managerB = new WebSocketManager(backplane: planeB);
+        var managerA = new WebSocketConnectionManager(backplane: planeA);
+        var managerB = new WebSocketConnectionManager(backplane: planeB);
         planeA.Start();
         planeB.Start();
         await planeA.WaitUntilConnectedAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);

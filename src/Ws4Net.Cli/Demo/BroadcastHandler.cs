@@ -13,11 +13,11 @@ internal sealed class BroadcastHandler : WebSocketHandler
     /// <summary>The manager topic of the <c>/broadcast</c> members.</summary>
     public const string Topic = "broadcast";
 
-    private readonly WebSocketManager _manager;
+    private readonly WebSocketConnectionManager _manager;
 
     /// <summary>Creates the handler for one connection.</summary>
     /// <param name="manager">The server's manager.</param>
-    public BroadcastHandler(WebSocketManager manager) => _manager = manager;
+    public BroadcastHandler(WebSocketConnectionManager manager) => _manager = manager;
 
     /// <inheritdoc />
     protected override ValueTask OnOpenAsync()

@@ -20,13 +20,13 @@ internal sealed class ChatRoom
     /// <summary>The manager topic the members subscribe to.</summary>
     public const string Topic = "chat";
 
-    private readonly WebSocketManager _manager;
+    private readonly WebSocketConnectionManager _manager;
     private readonly Lock _sync = new();
     private readonly Queue<WebSocketPreparedMessage> _history = new();
 
     /// <summary>Creates the room on a manager.</summary>
     /// <param name="manager">The manager whose <see cref="Topic"/> topic holds the members.</param>
-    public ChatRoom(WebSocketManager manager)
+    public ChatRoom(WebSocketConnectionManager manager)
     {
         _manager = manager ?? throw new ArgumentNullException(nameof(manager));
         _manager.RemoteMessageHandler = OnRemoteMessage;

@@ -58,7 +58,7 @@ internal static class DemoHost
 
         builder.Services.AddWs4NetServer(server => server.UseServer(services =>
         {
-            options.Manager = services.GetRequiredService<WebSocketManager>();
+            options.Manager = services.GetRequiredService<WebSocketConnectionManager>();
             options.LoggerFactory = services.GetRequiredService<ILoggerFactory>();
             return DemoServer.Create(options);
         }));

@@ -39,7 +39,7 @@ internal sealed class DemoServerOptions
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Gets or sets the manager the connections join, or <see langword="null"/> for one per server.</summary>
-    public Ws4Net.Management.WebSocketManager? Manager { get; set; }
+    public Ws4Net.Management.WebSocketConnectionManager? Manager { get; set; }
 
     /// <summary>Gets or sets how long a connection may be quiet before the server pings it (default 20 s; <see cref="TimeSpan.Zero"/> disables keepalive).</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(20);

@@ -7,18 +7,18 @@ namespace Ws4Net.Cli.Demo;
 /// The <c>/pubsub</c> endpoint, a text protocol over the manager (and, with <c>--amqp</c>, across nodes). On open
 /// the server sends <c>id &lt;connection id&gt;</c>. Commands (one per text message):
 /// <c>sub &lt;topic&gt;</c>, <c>unsub &lt;topic&gt;</c>, <c>pub &lt;topic&gt; &lt;text&gt;</c> (every subscriber receives
-/// <c>&lt;topic&gt; &lt;text&gt;</c>), <c>all &lt;text&gt;</c> (<see cref="WebSocketManager.Broadcast(string, WebSocketConnection?)"/>: every
+/// <c>&lt;topic&gt; &lt;text&gt;</c>), <c>all &lt;text&gt;</c> (<see cref="WebSocketConnectionManager.Broadcast(string, WebSocketConnection?)"/>: every
 /// connection of every node receives <c>&lt;text&gt;</c>) and <c>to &lt;connection id&gt; &lt;text&gt;</c>
-/// (<see cref="WebSocketManager.SendToAsync(string, string, CancellationToken)"/>: that connection receives <c>&lt;text&gt;</c>).
+/// (<see cref="WebSocketConnectionManager.SendToAsync(string, string, CancellationToken)"/>: that connection receives <c>&lt;text&gt;</c>).
 /// <c>sub</c>, <c>unsub</c> and <c>to</c> are answered with <c>ok &lt;command&gt; &lt;outcome&gt;</c>; an unknown command closes with 1003.
 /// </summary>
 internal sealed class PubSubHandler : WebSocketHandler
 {
-    private readonly WebSocketManager _manager;
+    private readonly WebSocketConnectionManager _manager;
 
     /// <summary>Creates the handler for one connection.</summary>
     /// <param name="manager">The server's manager.</param>
-    public PubSubHandler(WebSocketManager manager) => _manager = manager;
+    public PubSubHandler(WebSocketConnectionManager manager) => _manager = manager;
 
     /// <inheritdoc />
     protected override ValueTask OnOpenAsync() => SendTextAsync("id " + Connection.Id);

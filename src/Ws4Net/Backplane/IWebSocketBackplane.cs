@@ -2,7 +2,7 @@ namespace Ws4Net.Backplane;
 
 /// <summary>
 /// Carries broadcasts, topic publishes and direct sends between the nodes of a deployment, so that a
-/// <see cref="Management.WebSocketManager"/> on one node reaches connections held by the others. It carries
+/// <see cref="Management.WebSocketConnectionManager"/> on one node reaches connections held by the others. It carries
 /// application messages (<see cref="WebSocketBackplaneMessage"/>), not frames: every node encodes what it
 /// receives once for its own connections.
 /// </summary>

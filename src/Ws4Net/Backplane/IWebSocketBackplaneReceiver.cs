@@ -2,7 +2,7 @@ namespace Ws4Net.Backplane;
 
 /// <summary>
 /// Receives the messages an <see cref="IWebSocketBackplane"/> brings from other nodes. Implemented by
-/// <see cref="Management.WebSocketManager"/>, which delivers them to its local connections (encoded once per node).
+/// <see cref="Management.WebSocketConnectionManager"/>, which delivers them to its local connections (encoded once per node).
 /// </summary>
 public interface IWebSocketBackplaneReceiver
 {

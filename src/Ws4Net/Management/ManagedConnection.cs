@@ -4,9 +4,9 @@ namespace Ws4Net.Management;
 /// The manager's record of one registered connection: its slot in the registry and its topic
 /// subscriptions. <see cref="Topics"/> is copy-on-write and changed only under a lock on this object.
 /// </summary>
-internal sealed class ManagedConnection(WebSocketManager manager, WebSocketConnection connection)
+internal sealed class ManagedConnection(WebSocketConnectionManager manager, WebSocketConnection connection)
 {
-    public readonly WebSocketManager Manager = manager;
+    public readonly WebSocketConnectionManager Manager = manager;
     public readonly WebSocketConnection Connection = connection;
     public int Slot = -1;
     public bool Removed;

@@ -1,8 +1,8 @@
 namespace Ws4Net.Management;
 
 /// <summary>
-/// What a <see cref="WebSocketManager.Broadcast(Protocol.WebSocketPreparedMessage, WebSocketConnection?)"/> or
-/// <see cref="WebSocketManager.Publish(string, Protocol.WebSocketPreparedMessage, WebSocketConnection?)"/> did,
+/// What a <see cref="WebSocketConnectionManager.Broadcast(Protocol.WebSocketPreparedMessage, WebSocketConnection?)"/> or
+/// <see cref="WebSocketConnectionManager.Publish(string, Protocol.WebSocketPreparedMessage, WebSocketConnection?)"/> did,
 /// per recipient (counts of connections). Immutable.
 /// </summary>
 /// <param name="Sent">Recipients whose copy was handed to the transport at once.</param>

@@ -1,6 +1,6 @@
 namespace Ws4Net.Management;
 
-/// <summary>The outcome of <see cref="WebSocketManager.SendToAsync(string, ReadOnlyMemory{byte}, Protocol.WebSocketMessageKind, CancellationToken)"/>.</summary>
+/// <summary>The outcome of <see cref="WebSocketConnectionManager.SendToAsync(string, ReadOnlyMemory{byte}, Protocol.WebSocketMessageKind, CancellationToken)"/>.</summary>
 public enum WebSocketSendToResult
 {
     /// <summary>The connection is on this node and the message was queued to it (after waiting for queue space when needed).</summary>

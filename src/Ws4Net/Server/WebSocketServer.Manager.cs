@@ -6,14 +6,14 @@ namespace Ws4Net.Server;
 
 public sealed partial class WebSocketServer
 {
-    private WebSocketManager _manager = null!;
+    private WebSocketConnectionManager _manager = null!;
 
     /// <summary>
     /// Gets the manager every accepted connection joins (before its handler's <c>OnOpenAsync</c>) and
     /// leaves when it closes: <see cref="WebSocketServerOptions.Manager"/>, or one created for this server.
     /// Handlers broadcast and publish through it.
     /// </summary>
-    public WebSocketManager Manager => _manager;
+    public WebSocketConnectionManager Manager => _manager;
 
     /// <summary>
     /// Stops accepting new connections and leaves the open ones alone (the first step of a host's
@@ -53,7 +53,7 @@ public sealed partial class WebSocketServer
 
     private void InitializeManager(ILoggerFactory factory)
     {
-        _manager = _options.Manager ?? new WebSocketManager(null, factory);
+        _manager = _options.Manager ?? new WebSocketConnectionManager(null, factory);
         ConnectionOpened += JoinManager;
     }
 

@@ -124,5 +124,5 @@ public sealed class WebSocketServerOptions
     /// <see langword="null"/> (the default) for one per server. Share one instance to manage the
     /// connections of several servers together.
     /// </summary>
-    public Management.WebSocketManager? Manager { get; set; }
+    public Management.WebSocketConnectionManager? Manager { get; set; }
 }

@@ -39,7 +39,7 @@ public sealed class HostingTests
             ["Ws4Net:MaxMessageSize"] = "1234",
         });
         await host.StartAsync().WithTimeout();
-        var manager = host.Services.GetRequiredService<WebSocketManager>();
+        var manager = host.Services.GetRequiredService<WebSocketConnectionManager>();
         var hosted = host.Services.GetRequiredService<Ws4NetHostedServer>();
         Assert.Equal(3, manager.Options.MaxTopicsPerConnection);
         Assert.Same(manager, hosted.Server.Manager);
@@ -60,7 +60,7 @@ public sealed class HostingTests
         WebSocketConnection bob = await WebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/room")).WithTimeout();
         var aliceInbox = new MessageCollector(alice);
         var bobInbox = new MessageCollector(bob);
-        await ManagerRegistryTests.WaitUntilAsync(() => host.Services.GetRequiredService<WebSocketManager>().GetSubscriberCount("room") == 2, TimeSpan.FromSeconds(10));
+        await ManagerRegistryTests.WaitUntilAsync(() => host.Services.GetRequiredService<WebSocketConnectionManager>().GetSubscriberCount("room") == 2, TimeSpan.FromSeconds(10));
 
         await alice.SendTextAsync("hello");
         Assert.StartsWith("hello from scope ", (await bobInbox.NextAsync()).Text, StringComparison.Ordinal);
@@ -109,7 +109,7 @@ public sealed class HostingTests
     }
 
     /// <summary>Joins the "room" topic and relays each text to the others, via the injected manager.</summary>
-    private sealed class RoomHandler(WebSocketManager manager, ScopedProbe probe) : WebSocketHandler
+    private sealed class RoomHandler(WebSocketConnectionManager manager, ScopedProbe probe) : WebSocketHandler
     {
         protected override ValueTask OnOpenAsync()
         {

@@ -5,7 +5,7 @@ namespace Ws4Net.Tests.Management;
 /// <summary>Connection pairs over in-memory pipes registered with a standalone manager (no server).</summary>
 internal static class InMemoryPairs
 {
-    public static List<(WebSocketConnection Client, WebSocketConnection Server)> Create(WebSocketManager manager, int count)
+    public static List<(WebSocketConnection Client, WebSocketConnection Server)> Create(WebSocketConnectionManager manager, int count)
     {
         var pairs = new List<(WebSocketConnection, WebSocketConnection)>(count);
         for (int i = 0; i < count; i++)

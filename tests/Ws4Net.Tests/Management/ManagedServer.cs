@@ -19,11 +19,11 @@ internal sealed class ManagedServer : IAsyncDisposable
 
     public WebSocketServer Server { get; }
 
-    public WebSocketManager Manager => Server.Manager;
+    public WebSocketConnectionManager Manager => Server.Manager;
 
     public int Port { get; private set; }
 
-    public static async Task<ManagedServer> StartAsync(WebSocketManager? manager = null, Action<WebSocketServerOptions>? configure = null)
+    public static async Task<ManagedServer> StartAsync(WebSocketConnectionManager? manager = null, Action<WebSocketServerOptions>? configure = null)
     {
         var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Manager = manager, MaxConcurrentHandshakes = 1024 };
         configure?.Invoke(options);

@@ -53,7 +53,7 @@ public sealed class ManagerBroadcastTests
     [Fact]
     public async Task A_closing_peer_counts_as_Closed_and_never_throws()
     {
-        var manager = new WebSocketManager();
+        var manager = new WebSocketConnectionManager();
         var pairs = InMemoryPairs.Create(manager, 3);
 
         // Our close frame goes out; the client never answers (nobody reads it), so the server side stays Closing and registered.
@@ -76,7 +76,7 @@ public sealed class ManagerBroadcastTests
     [Fact]
     public async Task One_manager_shared_by_two_servers_reaches_the_connections_of_both()
     {
-        var manager = new WebSocketManager();
+        var manager = new WebSocketConnectionManager();
         await using ManagedServer first = await ManagedServer.StartAsync(manager);
         await using ManagedServer second = await ManagedServer.StartAsync(manager);
         var a = await first.ConnectAsync("shared");
@@ -101,7 +101,7 @@ public sealed class ManagerBroadcastTests
     public async Task Broadcast_and_publish_allocate_nothing_per_recipient()
     {
         const int recipients = 1000;
-        var manager = new WebSocketManager();
+        var manager = new WebSocketConnectionManager();
         var pairs = InMemoryPairs.Create(manager, recipients);
         foreach (var pair in pairs)
         {
@@ -130,7 +130,7 @@ public sealed class ManagerBroadcastTests
     [Fact]
     public void Broadcasting_to_nobody_returns_zero_counts()
     {
-        var manager = new WebSocketManager();
+        var manager = new WebSocketConnectionManager();
         Assert.Equal(default, manager.Broadcast("nobody"));
         Assert.Equal(default, manager.Publish("nothing", "x"));
     }

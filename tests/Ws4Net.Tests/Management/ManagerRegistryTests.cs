@@ -61,7 +61,7 @@ public sealed class ManagerRegistryTests
     [Fact]
     public async Task A_connection_that_completed_before_Add_leaves_at_once_and_Remove_prevents_a_second_leave()
     {
-        var manager = new WebSocketManager();
+        var manager = new WebSocketConnectionManager();
         int removed = 0;
         manager.ConnectionRemoved += _ => Interlocked.Increment(ref removed);
         (WebSocketConnection client, WebSocketConnection serverSide) = InMemoryWebSocket.CreatePair();
@@ -92,7 +92,7 @@ public sealed class ManagerRegistryTests
     [Fact]
     public async Task Connections_beyond_MaxConnections_are_refused_and_closed_with_1013()
     {
-        var manager = new WebSocketManager(new WebSocketManagerOptions { MaxConnections = 2 });
+        var manager = new WebSocketConnectionManager(new WebSocketConnectionManagerOptions { MaxConnections = 2 });
         await using ManagedServer server = await ManagedServer.StartAsync(manager);
         (WebSocketConnection a, MessageCollector _, _) = await server.ConnectAsync();
         (WebSocketConnection b, MessageCollector _, _) = await server.ConnectAsync();
@@ -110,7 +110,7 @@ public sealed class ManagerRegistryTests
     [Fact]
     public void Invalid_options_are_refused_with_every_problem_named()
     {
-        var error = Assert.Throws<ArgumentException>(() => new WebSocketManager(new WebSocketManagerOptions { MaxTopics = 0, MaxTopicsPerConnection = -1 }));
+        var error = Assert.Throws<ArgumentException>(() => new WebSocketConnectionManager(new WebSocketConnectionManagerOptions { MaxTopics = 0, MaxTopicsPerConnection = -1 }));
         Assert.Contains("MaxTopics ", error.Message, StringComparison.Ordinal);
         Assert.Contains("MaxTopicsPerConnection", error.Message, StringComparison.Ordinal);
     }

@@ -10,7 +10,7 @@ public sealed class ManagerTopicTests
     [Fact]
     public async Task Subscriptions_are_listed_both_ways_and_an_emptied_topic_is_released()
     {
-        var manager = new WebSocketManager();
+        var manager = new WebSocketConnectionManager();
         var pairs = InMemoryPairs.Create(manager, 2);
         WebSocketConnection a = pairs[0].Server, b = pairs[1].Server;
 
@@ -50,7 +50,7 @@ public sealed class ManagerTopicTests
     [Fact]
     public async Task Every_table_a_peer_can_grow_has_a_cap_and_pushing_past_it_gets_a_status()
     {
-        var manager = new WebSocketManager(new WebSocketManagerOptions { MaxTopicsPerConnection = 3, MaxTopics = 4, MaxSubscribersPerTopic = 2, MaxTopicLength = 8 });
+        var manager = new WebSocketConnectionManager(new WebSocketConnectionManagerOptions { MaxTopicsPerConnection = 3, MaxTopics = 4, MaxSubscribersPerTopic = 2, MaxTopicLength = 8 });
         var pairs = InMemoryPairs.Create(manager, 3);
         WebSocketConnection a = pairs[0].Server, b = pairs[1].Server, c = pairs[2].Server;
 
@@ -80,7 +80,7 @@ public sealed class ManagerTopicTests
         Assert.Throws<ArgumentException>(() => manager.Subscribe(c, string.Empty));
 
         // The registry itself.
-        var small = new WebSocketManager(new WebSocketManagerOptions { MaxConnections = 1 });
+        var small = new WebSocketConnectionManager(new WebSocketConnectionManagerOptions { MaxConnections = 1 });
         Assert.True(small.Add(pairs[0].Server));
         Assert.False(small.Add(pairs[1].Server));
         Assert.Equal(1, small.Count);
@@ -224,7 +224,7 @@ public sealed class ManagerTopicTests
     [Fact]
     public async Task Concurrent_subscribe_unsubscribe_and_publish_leave_consistent_tables()
     {
-        var manager = new WebSocketManager();
+        var manager = new WebSocketConnectionManager();
         var pairs = InMemoryPairs.Create(manager, 16);
         var drains = pairs.Select(p => new MessageCollector(p.Client)).ToList();
         string[] topics = ["a", "b", "c"];

@@ -1,13 +1,13 @@
 namespace Ws4Net.Management;
 
 /// <summary>
-/// Limits of a <see cref="WebSocketManager"/>. Every table a peer can grow (connections, topics,
+/// Limits of a <see cref="WebSocketConnectionManager"/>. Every table a peer can grow (connections, topics,
 /// subscribers, topics per connection) has a cap here with a safe default. Checked by
 /// <see cref="Validate"/> when the manager is created; do not change an instance a manager uses.
 /// </summary>
-public sealed class WebSocketManagerOptions
+public sealed class WebSocketConnectionManagerOptions
 {
-    /// <summary>Gets or sets the most connections registered at once (count, default 1,000,000). Beyond it <see cref="WebSocketManager.Add"/> refuses the connection.</summary>
+    /// <summary>Gets or sets the most connections registered at once (count, default 1,000,000). Beyond it <see cref="WebSocketConnectionManager.Add"/> refuses the connection.</summary>
     public int MaxConnections { get; set; } = 1_000_000;
 
     /// <summary>Gets or sets the most distinct live topics (count, default 100,000). An empty topic does not count: it is released.</summary>
@@ -22,7 +22,7 @@ public sealed class WebSocketManagerOptions
     /// <summary>Gets or sets the longest topic name (UTF-16 characters, default 256).</summary>
     public int MaxTopicLength { get; set; } = 256;
 
-    /// <summary>Gets or sets how long <see cref="WebSocketManager.ShutdownAsync(CancellationToken)"/> waits for close handshakes before aborting (default 5 s).</summary>
+    /// <summary>Gets or sets how long <see cref="WebSocketConnectionManager.ShutdownAsync(CancellationToken)"/> waits for close handshakes before aborting (default 5 s).</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Checks every value.</summary>

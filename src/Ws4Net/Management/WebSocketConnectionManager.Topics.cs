@@ -4,7 +4,7 @@ using Ws4Net.Protocol;
 
 namespace Ws4Net.Management;
 
-public sealed partial class WebSocketManager
+public sealed partial class WebSocketConnectionManager
 {
     /// <summary>Gets the number of live topics (topics with at least one subscriber).</summary>
     public int TopicCount => Volatile.Read(ref _topicCount);
@@ -15,7 +15,7 @@ public sealed partial class WebSocketManager
     /// so a handler may pass a peer's request straight through.
     /// </summary>
     /// <param name="connection">A connection registered with this manager.</param>
-    /// <param name="topic">The topic name (ordinal, case-sensitive; at most <see cref="WebSocketManagerOptions.MaxTopicLength"/> characters).</param>
+    /// <param name="topic">The topic name (ordinal, case-sensitive; at most <see cref="WebSocketConnectionManagerOptions.MaxTopicLength"/> characters).</param>
     /// <returns>What happened.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="topic"/> is empty.</exception>
@@ -244,7 +244,7 @@ public sealed partial class WebSocketManager
         }
     }
 
-    /// <summary>Returns the live topic of that name, creating it (or replacing a dead one); <see langword="null"/> at <see cref="WebSocketManagerOptions.MaxTopics"/>.</summary>
+    /// <summary>Returns the live topic of that name, creating it (or replacing a dead one); <see langword="null"/> at <see cref="WebSocketConnectionManagerOptions.MaxTopics"/>.</summary>
     private Topic? GetOrCreateTopic(string name)
     {
         while (true)

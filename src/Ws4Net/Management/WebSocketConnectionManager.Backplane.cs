@@ -5,7 +5,7 @@ using Ws4Net.Protocol;
 
 namespace Ws4Net.Management;
 
-public sealed partial class WebSocketManager : IWebSocketBackplaneReceiver
+public sealed partial class WebSocketConnectionManager : IWebSocketBackplaneReceiver
 {
     /// <summary>Gets the backplane that carries broadcasts, publishes and direct sends to the other nodes (an <see cref="InProcessWebSocketBackplane"/> with no other node unless one was given).</summary>
     public IWebSocketBackplane Backplane => _backplane;

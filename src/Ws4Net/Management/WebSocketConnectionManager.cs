@@ -9,7 +9,7 @@ namespace Ws4Net.Management;
 /// <summary>
 /// Tracks open connections and sends to many of them at once: a registry (count, snapshot, find by
 /// id), encode-once broadcast, topics (publish/subscribe) and a graceful shutdown (1001 to everyone,
-/// with a deadline). The counterpart of ws4py's <c>WebSocketManager</c>. A <see cref="Server.WebSocketServer"/>
+/// with a deadline). The counterpart of ws4py's <c>WebSocketConnectionManager</c>. A <see cref="Server.WebSocketServer"/>
 /// has one by default; one manager may also serve several servers, or connections made by hand.
 /// </summary>
 /// <remarks>
@@ -28,9 +28,9 @@ namespace Ws4Net.Management;
 /// other nodes through an <see cref="IWebSocketBackplane"/> (see docs/scale-out.md); the filtered broadcasts and the
 /// <c>*Local</c> methods stay on this node. The counts returned are this node's recipients only.</para>
 /// </remarks>
-public sealed partial class WebSocketManager
+public sealed partial class WebSocketConnectionManager
 {
-    private readonly WebSocketManagerOptions _options;
+    private readonly WebSocketConnectionManagerOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ManagedConnection> _byId = new(StringComparer.Ordinal);
     private readonly SlotTable _all = new(closeWhenEmpty: false);
@@ -45,11 +45,11 @@ public sealed partial class WebSocketManager
     /// <param name="loggerFactory">Where the manager logs (category <c>Ws4Net.Manager</c>); <see langword="null"/> for none.</param>
     /// <param name="backplane">Carries broadcasts, publishes and direct sends to the other nodes; <see langword="null"/> for a
     /// standalone <see cref="InProcessWebSocketBackplane"/> (this node only). The manager attaches itself to it as its receiver.</param>
-    /// <exception cref="ArgumentException"><paramref name="options"/> is invalid (see <see cref="WebSocketManagerOptions.Validate"/>).</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> is invalid (see <see cref="WebSocketConnectionManagerOptions.Validate"/>).</exception>
     /// <exception cref="InvalidOperationException"><paramref name="backplane"/> already serves another manager.</exception>
-    public WebSocketManager(WebSocketManagerOptions? options = null, ILoggerFactory? loggerFactory = null, IWebSocketBackplane? backplane = null)
+    public WebSocketConnectionManager(WebSocketConnectionManagerOptions? options = null, ILoggerFactory? loggerFactory = null, IWebSocketBackplane? backplane = null)
     {
-        _options = options ?? new WebSocketManagerOptions();
+        _options = options ?? new WebSocketConnectionManagerOptions();
         IReadOnlyList<string> errors = _options.Validate();
         if (errors.Count > 0)
         {
@@ -62,7 +62,7 @@ public sealed partial class WebSocketManager
     }
 
     /// <summary>Gets the limits.</summary>
-    public WebSocketManagerOptions Options => _options;
+    public WebSocketConnectionManagerOptions Options => _options;
 
     /// <summary>Gets the number of registered connections.</summary>
     public int Count => _all.Count;
@@ -117,7 +117,7 @@ public sealed partial class WebSocketManager
     /// </summary>
     /// <param name="connection">An open connection.</param>
     /// <returns><see langword="false"/> when it (or another connection with its id) is already registered, or
-    /// <see cref="WebSocketManagerOptions.MaxConnections"/> is reached; the caller decides what to do with it.</returns>
+    /// <see cref="WebSocketConnectionManagerOptions.MaxConnections"/> is reached; the caller decides what to do with it.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="connection"/> is null.</exception>
     public bool Add(WebSocketConnection connection)
     {
@@ -243,7 +243,7 @@ public sealed partial class WebSocketManager
         return counter.ToResult();
     }
 
-    /// <summary>Shuts down with <see cref="WebSocketManagerOptions.ShutdownTimeout"/> (see <see cref="ShutdownAsync(TimeSpan, CancellationToken)"/>).</summary>
+    /// <summary>Shuts down with <see cref="WebSocketConnectionManagerOptions.ShutdownTimeout"/> (see <see cref="ShutdownAsync(TimeSpan, CancellationToken)"/>).</summary>
     /// <param name="cancellationToken">Cuts the wait short: the connections left are aborted at once.</param>
     /// <returns>The counts of connections closed and aborted.</returns>
     public Task<WebSocketShutdownResult> ShutdownAsync(CancellationToken cancellationToken = default)

@@ -10,7 +10,11 @@ public sealed class WebSocketEndpointMetadata
     internal WebSocketEndpointMetadata(WebSocketEndpointOptions options)
     {
         Subprotocols = [.. options.Subprotocols];
+        FallThroughNonWebSocketRequests = options.FallThroughNonWebSocketRequests;
     }
+
+    /// <summary>Gets whether requests that are not WebSocket opening requests fall through to other endpoints (<see cref="WebSocketEndpointOptions.FallThroughNonWebSocketRequests"/>).</summary>
+    public bool FallThroughNonWebSocketRequests { get; }
 
     /// <summary>Gets the subprotocols the endpoint speaks, in preference order (RFC 6455 §1.9).</summary>
     public IReadOnlyList<string> Subprotocols { get; }

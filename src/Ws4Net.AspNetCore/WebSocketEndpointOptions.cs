@@ -60,6 +60,16 @@ public sealed class WebSocketEndpointOptions
     public RequestDelegate? NonWebSocketRequest { get; set; }
 
     /// <summary>
+    /// Gets or sets whether a request to the path that is not a WebSocket opening request falls through to the
+    /// other endpoints of the same route (for example <c>app.MapGet("/chat", ...)</c> serving a page), as if this
+    /// endpoint did not exist: 404 when no other endpoint matches. Requires
+    /// <see cref="Ws4NetRoutingServiceCollectionExtensions.AddWs4NetRouting"/>. Default <see langword="false"/>
+    /// (426 or <see cref="NonWebSocketRequest"/>). Opening requests, conversely, always prefer this endpoint over
+    /// non-WebSocket endpoints of the same route.
+    /// </summary>
+    public bool FallThroughNonWebSocketRequests { get; set; }
+
+    /// <summary>
     /// Gets or sets a hook run for each opening request that passed validation, negotiation and the endpoint's
     /// conventions (authorization, rate limiting), before the handler is built and the 101 or 200 is sent: it may
     /// add response headers or reject with any status and headers, for example 401 with <c>WWW-Authenticate</c> or

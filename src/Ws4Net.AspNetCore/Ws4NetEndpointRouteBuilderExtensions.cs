@@ -50,7 +50,8 @@ public static class Ws4NetEndpointRouteBuilderExtensions
     /// <param name="configure">Sets the endpoint's subprotocols, origins, compression and fallback, or <see langword="null"/>.</param>
     /// <returns>The endpoint's convention builder.</returns>
     /// <exception cref="ArgumentNullException">An argument other than <paramref name="configure"/> is null.</exception>
-    /// <exception cref="InvalidOperationException"><c>services.AddWs4Net()</c> was not called.</exception>
+    /// <exception cref="InvalidOperationException"><c>services.AddWs4Net()</c> was not called, or
+    /// <see cref="WebSocketEndpointOptions.FallThroughNonWebSocketRequests"/> is set without <c>services.AddWs4NetRouting()</c>.</exception>
     public static IEndpointConventionBuilder MapWebSocket(
         this IEndpointRouteBuilder endpoints,
         [StringSyntax("Route")] string pattern,
@@ -67,6 +68,12 @@ public static class Ws4NetEndpointRouteBuilderExtensions
 
         var options = new WebSocketEndpointOptions();
         configure?.Invoke(options);
+        if (options.FallThroughNonWebSocketRequests
+            && !endpoints.ServiceProvider.GetServices<MatcherPolicy>().OfType<WebSocketMatcherPolicy>().Any())
+        {
+            throw new InvalidOperationException("FallThroughNonWebSocketRequests needs services.AddWs4NetRouting() before Build().");
+        }
+
         var endpoint = new WebSocketEndpoint(endpoints.ServiceProvider, handlerFactory, options);
         return endpoints.Map(pattern, endpoint.HandleAsync)
             .WithDisplayName("WebSocket " + pattern)

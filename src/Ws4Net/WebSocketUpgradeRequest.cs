@@ -69,9 +69,16 @@ public sealed class WebSocketUpgradeRequest
 
     /// <summary>
     /// Gets the authenticated user of the upgrade request, when the host authenticates (ASP.NET Core sets the
-    /// request's <c>HttpContext.User</c>); an unauthenticated principal with no identity by default. Set once at creation.
+    /// request's <c>HttpContext.User</c>); an unauthenticated principal with no identity by default, created on first
+    /// read (an idle standalone connection holds none). Set once at creation.
     /// </summary>
-    public ClaimsPrincipal User { get; init; } = new ClaimsPrincipal();
+    public ClaimsPrincipal User
+    {
+        get => _user ??= new ClaimsPrincipal();
+        init => _user = value;
+    }
+
+    private ClaimsPrincipal? _user;
 
     /// <summary>
     /// Gets the values a route template captured from the path (for example <c>name</c> for <c>/rooms/{name}</c>),

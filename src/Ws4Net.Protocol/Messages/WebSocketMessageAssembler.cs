@@ -21,7 +21,7 @@ internal sealed class WebSocketMessageAssembler
 
     private readonly WebSocketProtocolOptions _options;
     private readonly IWebSocketMessageTransform? _transform;
-    private readonly byte[] _probe = new byte[1];
+    private byte[]? _probe;   // one byte past a limit (compression bombs); created the first time a limit is reached
     private bool _messageTransformed;
     private long _messageDecoded;
     private long _frameDecoded;
@@ -194,7 +194,7 @@ internal sealed class WebSocketMessageAssembler
         atLimit = remaining <= 0;
         if (atLimit)
         {
-            return _probe;
+            return _probe ??= new byte[1];
         }
 
         int want = (int)Math.Min(Math.Max(4096L, inputLength * 8L), Math.Min(remaining, 1 << 20));

@@ -212,7 +212,8 @@ internal sealed partial class WebSocketEndpoint
         }
     }
 
-    private static bool HasWebSocketUpgradeHeader(HttpRequest request)
+    /// <summary>Whether the request asks to upgrade to <c>websocket</c> (an <c>Upgrade</c> token, case-insensitive; RFC 6455 §4.1).</summary>
+    internal static bool HasWebSocketUpgradeHeader(HttpRequest request)
     {
         foreach (string? value in request.Headers.Upgrade)
         {

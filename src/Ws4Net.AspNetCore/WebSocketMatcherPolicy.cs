@@ -76,22 +76,6 @@ internal sealed class WebSocketMatcherPolicy : MatcherPolicy, IEndpointSelectorP
             return string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
         }
 
-        foreach (string? value in context.Request.Headers.Upgrade)
-        {
-            if (value is null)
-            {
-                continue;
-            }
-
-            foreach (string token in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (string.Equals(token, "websocket", StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
+        return WebSocketEndpoint.HasWebSocketUpgradeHeader(context.Request);
     }
 }
